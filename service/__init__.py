@@ -1,0 +1,1 @@
+"""fitbit-subscriber: keeps a copy of Fitbit data current by push."""

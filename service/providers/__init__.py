@@ -1,0 +1,1 @@
+"""Everything specific to one health-data provider lives below this package."""

@@ -1,0 +1,3 @@
+"""The Fitbit Web API: its signature scheme, notification format, OAuth and data endpoints."""
+
+PROVIDER = "fitbit"

@@ -1,0 +1,154 @@
+"""Fitbit's OAuth 2.0: authorization code grant with PKCE (RFC 7636, S256), refresh, revoke.
+
+Server apps authenticate to `/oauth2/token` with `Authorization: Basic base64(id:secret)`.
+Refresh tokens are single use; Fitbit answers an identical refresh within two minutes with the
+identical response, a concurrent one may get 409, and a spent one 400 `invalid_grant`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import httpx
+
+from service.providers import errors
+from service.providers.base import TokenGrant
+
+# Fitbit collection -> the scope that lets us subscribe to and read it.
+COLLECTION_SCOPES = {
+    "activities": "activity",
+    "body": "weight",
+    "foods": "nutrition",
+    "sleep": "sleep",
+}
+DEFAULT_SCOPES = ("activity", "heartrate", "nutrition", "profile", "sleep", "weight")
+
+
+def code_verifier() -> str:
+    """43-128 characters of the unreserved set: 64 random bytes, url-safe base64, 86 chars."""
+    return secrets.token_urlsafe(64)
+
+
+def code_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def basic_credentials(client_id: str, client_secret: str) -> str:
+    return base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+
+
+def authorization_url(
+    authorize_url: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scopes: list[str],
+    state: str,
+    challenge: str,
+) -> str:
+    query = {
+        "client_id": client_id,
+        "response_type": "code",
+        "scope": " ".join(scopes),
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    return f"{authorize_url}?{urlencode(query)}"
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClient:
+    """The token endpoints of one Fitbit app."""
+
+    http: httpx.AsyncClient
+    api_url: str
+    client_id: str
+    client_secret: str
+
+    async def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> TokenGrant:
+        form = {
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
+        return _grant(await self._post("/oauth2/token", form))
+
+    async def refresh(self, refresh_token: str) -> TokenGrant:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return _grant(await self._post("/oauth2/token", form))
+
+    async def revoke(self, token: str) -> None:
+        await self._post("/oauth2/revoke", {"token": token})
+
+    async def _post(self, path: str, form: dict[str, str]) -> httpx.Response:
+        headers = {
+            "Authorization": f"Basic {basic_credentials(self.client_id, self.client_secret)}"
+        }
+        try:
+            response = await self.http.post(f"{self.api_url}{path}", data=form, headers=headers)
+        except httpx.TransportError as exc:
+            raise errors.ProviderUnavailable(
+                f"token endpoint unreachable: {type(exc).__name__}"
+            ) from None
+        _raise_for_status(response)
+        return response
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    kind = _error_type(response)
+    if response.status_code == 409:
+        raise errors.RefreshConflict("a concurrent refresh of this token is in progress")
+    if kind == "invalid_grant":
+        raise errors.InvalidGrant("the provider refused the grant (spent or revoked)")
+    if response.status_code == 429:
+        raise errors.RateLimited("token endpoint rate limited", retry_after=_reset(response))
+    if response.status_code >= 500:
+        raise errors.ProviderUnavailable(f"token endpoint answered {response.status_code}")
+    raise errors.ProviderError(
+        f"token endpoint answered {response.status_code} {kind or ''}".strip()
+    )
+
+
+def _error_type(response: httpx.Response) -> str | None:
+    """Fitbit's `{"errors": [{"errorType": ...}]}` (or RFC 6749's `{"error": ...}`)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        listed = body.get("errors")
+        if isinstance(listed, list) and listed and isinstance(listed[0], dict):
+            return str(listed[0].get("errorType") or "") or None
+        if isinstance(body.get("error"), str):
+            return str(body["error"])
+    return None
+
+
+def _reset(response: httpx.Response) -> float:
+    value = response.headers.get("fitbit-rate-limit-reset", "")
+    return float(value) if value.isdigit() else 60.0
+
+
+def _grant(response: httpx.Response) -> TokenGrant:
+    body = response.json()
+    try:
+        return TokenGrant(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body["refresh_token"]),
+            expires_in=int(body["expires_in"]),
+            scopes=frozenset(str(body.get("scope", "")).split()),
+            user_id=str(body["user_id"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise errors.ProviderError("token endpoint answered without the expected fields") from None

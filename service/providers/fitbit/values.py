@@ -1,0 +1,100 @@
+"""Typed values out of Fitbit's JSON: what a user lacks is None, a wrong structure is an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from service.providers.errors import UnexpectedResponse
+
+Obj = dict[str, Any]
+
+MAX_LOG_ID = 2**64 - 1
+
+
+def obj(value: Any, what: str) -> Obj:
+    if not isinstance(value, dict):
+        raise UnexpectedResponse(f"{what}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def inner(item: Obj, key: str) -> Obj:
+    """A nested object; an empty one when Fitbit left it out."""
+    value = item.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def objects(value: Any, what: str) -> list[Obj]:
+    """A list of objects; a missing list is an empty one (Fitbit omits what a user lacks)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UnexpectedResponse(f"{what}: expected a list, got {type(value).__name__}")
+    return [obj(item, what) for item in value]
+
+
+def log_id(item: Obj) -> int:
+    value = item.get("logId")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOG_ID:
+        raise UnexpectedResponse(f"logId is not an unsigned 64-bit integer: {value!r}")
+    return value
+
+
+def _number(item: Obj, key: str) -> int | float | None:
+    """A JSON number (never a bool, which Python counts as one)."""
+    value = item.get(key)
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def integer(item: Obj, key: str) -> int | None:
+    value = _number(item, key)
+    return round(value) if value is not None else None
+
+
+def real(item: Obj, key: str) -> float | None:
+    value = _number(item, key)
+    return float(value) if value is not None else None
+
+
+def text(item: Obj, key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) else None
+
+
+def flag(item: Obj, key: str) -> bool | None:
+    value = item.get(key)
+    return value if isinstance(value, bool) else None
+
+
+def date_or(item: Obj, key: str, default: dt.date) -> dt.date:
+    """The entry's own local date; the requested one when the entry carries none."""
+    value = item.get(key)
+    if value is None:
+        return default
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise UnexpectedResponse(f"{key} is not a date: {value!r}") from None
+
+
+def time(value: Any) -> dt.time | None:
+    if value is None:
+        return None
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError:
+        raise UnexpectedResponse(f"not a time of day: {value!r}") from None
+
+
+def local_datetime(value: Any) -> dt.datetime:
+    """Fitbit's local timestamp, kept as the wall-clock time it names.
+
+    Some answers append the offset of that local time (`-08:00`) or a `Z`; the wall-clock part
+    is still local, so the suffix is dropped and the user's UTC offset is stored beside it.
+    """
+    try:
+        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError:
+        raise UnexpectedResponse(f"not a timestamp: {value!r}") from None

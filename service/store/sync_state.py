@@ -1,0 +1,130 @@
+"""The life of one sync request as its job sees it: what to fetch, and how it ended.
+
+Generations make concurrent notifications safe: a job fetches for the generation it read, and
+`mark_synced` records that generation; a change that arrived meanwhile leaves the request
+pending, so the job (or the sweeper) fetches once more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.providers.base import SyncKey
+from service.store.models import ProviderAccount, SyncRequest, SyncStatus, User, UserStatus
+
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    request_id: int
+    generation: int
+    synced_generation: int
+    attempts: int
+    account_id: int | None
+    user_id: int | None
+    user_status: UserStatus | None
+    utc_offset_ms: int | None
+    has_tokens: bool
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.synced_generation >= self.generation
+
+    @property
+    def syncable(self) -> bool:
+        return self.has_tokens and self.user_status is UserStatus.ACTIVE
+
+
+async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
+    """The request for `key` and the connected account it belongs to, if any."""
+    row = (
+        await session.execute(
+            select(
+                SyncRequest.id,
+                SyncRequest.generation,
+                SyncRequest.synced_generation,
+                SyncRequest.attempts,
+                ProviderAccount.id,
+                User.id,
+                User.status,
+                User.utc_offset_ms,
+                ProviderAccount.refresh_token.is_not(None),
+            )
+            .outerjoin(
+                ProviderAccount,
+                (ProviderAccount.provider == SyncRequest.provider)
+                & (ProviderAccount.external_id == SyncRequest.owner_id),
+            )
+            .outerjoin(User, User.id == ProviderAccount.user_id)
+            .where(
+                SyncRequest.provider == key.provider,
+                SyncRequest.owner_id == key.owner_id,
+                SyncRequest.collection == key.collection,
+                SyncRequest.date == key.date,
+            )
+        )
+    ).first()
+    return None if row is None else SyncTarget(*row)
+
+
+async def mark_synced(session: AsyncSession, request_id: int, generation: int) -> int:
+    """Record that `generation` is fetched; return the current generation (maybe newer)."""
+    done = SyncRequest.generation == generation
+    current = await session.scalar(
+        update(SyncRequest)
+        .where(SyncRequest.id == request_id, SyncRequest.synced_generation < generation)
+        .values(
+            synced_generation=generation,
+            status=case(
+                (done, literal(SyncStatus.SYNCED, SyncRequest.status.type)),
+                else_=literal(SyncStatus.PENDING, SyncRequest.status.type),
+            ),
+            pending_since=case((done, None), else_=func.now()),
+            synced_at=func.now(),
+            attempts=0,
+            last_error=None,
+        )
+        .returning(SyncRequest.generation)
+    )
+    return generation if current is None else int(current)
+
+
+async def record_attempt(session: AsyncSession, request_id: int, error: str) -> int:
+    """Count a transient failure; return the attempts so far."""
+    attempts = await session.scalar(
+        update(SyncRequest)
+        .where(SyncRequest.id == request_id)
+        .values(attempts=SyncRequest.attempts + 1, last_error=error[:MAX_ERROR_LENGTH])
+        .returning(SyncRequest.attempts)
+    )
+    return int(attempts or 0)
+
+
+async def mark_failed(session: AsyncSession, request_id: int, error: str) -> None:
+    """Give up until a new notification or `sync retry`; the reason stays visible."""
+    await session.execute(
+        update(SyncRequest)
+        .where(SyncRequest.id == request_id)
+        .values(status=SyncStatus.FAILED, last_error=error[:MAX_ERROR_LENGTH], pending_since=None)
+    )
+
+
+async def reopen_failed(session: AsyncSession, *, limit: int | None = None) -> list[SyncKey]:
+    """Make failed requests pending again (attempts reset); return their keys."""
+    chosen = select(SyncRequest.id).where(SyncRequest.status == SyncStatus.FAILED)
+    if limit is not None:
+        chosen = chosen.limit(limit)
+    rows = await session.execute(
+        update(SyncRequest)
+        .where(SyncRequest.id.in_(chosen.scalar_subquery()))
+        .values(status=SyncStatus.PENDING, attempts=0, pending_since=dt.datetime.now(dt.UTC))
+        .returning(
+            SyncRequest.provider, SyncRequest.owner_id, SyncRequest.collection, SyncRequest.date
+        )
+    )
+    return [SyncKey(*row) for row in rows]

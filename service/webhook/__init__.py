@@ -1,0 +1,1 @@
+"""The providers' front doors: thin routes that verify, then record and enqueue through `ingest`."""
