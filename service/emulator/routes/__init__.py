@@ -1,0 +1,1 @@
+"""HTTP routes: Fitbit's OAuth endpoints, its Web API, and the emulator's control API."""
