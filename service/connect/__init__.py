@@ -1,0 +1,1 @@
+"""Connecting people: onboarding (OAuth 2.0 + PKCE), the token vault, subscriptions per user."""
