@@ -1,0 +1,81 @@
+"""`/openapi.json` describes the API well enough to use it: security, parameters, documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from service.api.documents import MEDIA_TYPE
+
+
+@pytest.fixture
+async def spec(api: httpx.AsyncClient) -> dict[str, Any]:
+    answer = await api.get("/openapi.json")
+    assert answer.status_code == 200
+    document: dict[str, Any] = answer.json()
+    return document
+
+
+def test_the_security_scheme_is_oauth2_client_credentials(spec: dict[str, Any]) -> None:
+    scheme = spec["components"]["securitySchemes"]["OAuth2"]
+    flow = scheme["flows"]["clientCredentials"]
+    assert (scheme["type"], flow["tokenUrl"], flow["refreshUrl"]) == (
+        "oauth2",
+        "/oauth/token",
+        "/oauth/token",
+    )
+    assert set(flow["scopes"]) == {"read", "subscriptions:write"}
+
+
+def test_every_v1_operation_names_its_scope_and_media_type(spec: dict[str, Any]) -> None:
+    operations = [
+        (path, operation)
+        for path, item in spec["paths"].items()
+        if path.startswith("/v1/")
+        for operation in item.values()
+    ]
+    assert len(operations) == 8
+    for path, operation in operations:
+        assert operation["security"] == [{"OAuth2": ["read"]}], path
+        assert MEDIA_TYPE in operation["responses"]["200"]["content"], path
+        assert {"400", "401", "403"} <= set(operation["responses"]), path
+
+
+def test_collections_document_paging_sorting_and_filters(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v1/notifications"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert {"sort", "page[size]", "page[number]", "page[limit]", "page[after]"} <= names
+    assert {
+        "filter[user]",
+        "filter[collection]",
+        "filter[date][gte]",
+        "filter[date][lte]",
+        "filter[received_at][lt]",
+    } <= names
+    schema_name = operation["responses"]["200"]["content"][MEDIA_TYPE]["schema"]["$ref"]
+    collection = spec["components"]["schemas"][schema_name.rsplit("/", 1)[1]]
+    assert {"data", "links", "meta"} <= set(collection["properties"])
+    attributes = spec["components"]["schemas"]["NotificationsAttributes"]["properties"]
+    assert {"owner_id", "collection", "received_at", "raw"} <= set(attributes)
+
+
+def test_no_token_column_is_described(spec: dict[str, Any]) -> None:
+    users = spec["components"]["schemas"]["UsersAttributes"]["properties"]
+    assert not [name for name in users if "token" in name]
+
+
+def test_the_token_endpoint_documents_its_form(spec: dict[str, Any]) -> None:
+    operation = spec["paths"]["/oauth/token"]["post"]
+    form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["properties"]["grant_type"]["enum"] == ["client_credentials", "refresh_token"]
+    assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+def test_the_guide_explains_authentication_and_paging(spec: dict[str, Any]) -> None:
+    guide = spec["info"]["description"]
+    for words in ("/oauth/token", "clients create", "page[limit]", "meta.count", "filter["):
+        assert words in guide
+    tags = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    assert {"oauth", "users", "notifications", "sync-requests", "subscriptions"} <= set(tags)
