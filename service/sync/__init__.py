@@ -1,0 +1,1 @@
+"""The arq worker: sync tasks, the sweeper, coalescing and the rate budget."""

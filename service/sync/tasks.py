@@ -1,0 +1,123 @@
+"""The sync task: bring one (provider, owner, collection, date) up to date, idempotently.
+
+    read generation G ─▶ valid access token ─▶ spend the calls from the user's budget
+    ─▶ fetch ─▶ replace the day's rows ─▶ synced_generation = G ─▶ G moved meanwhile? again
+
+Only transient trouble is retried: a spent budget or a 429 defers the job to the reset (plus
+jitter); 5xx and timeouts back off exponentially up to a limit, then the request is `failed`
+with its last error. An expired token is refreshed once. Everything else is recorded as a
+failure with its reason; a person who must re-consent or has left is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from typing import Any
+
+from arq import Retry
+
+from service.connect.vault import ReauthRequired
+from service.providers import errors
+from service.providers.base import ACCOUNT_COLLECTIONS, SyncKey
+from service.providers.fitbit.day import fetch_day
+from service.providers.fitbit.fetch import UnknownCollection
+from service.providers.rows import DayData
+from service.store import data, sync_state
+from service.store.sync_state import SyncTarget
+from service.sync.budget import Priority
+from service.sync.runtime import SyncDeps
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_EVENTS = frozenset(ACCOUNT_COLLECTIONS.values())
+
+
+async def sync(
+    ctx: dict[str, Any],
+    provider: str,
+    owner_id: str,
+    collection: str,
+    date: str,
+    priority: str = Priority.LIVE.value,
+) -> str:
+    """arq entry point; the job id is the key, so one key never syncs twice at once."""
+    deps = SyncDeps.of(ctx)
+    key = SyncKey(provider, owner_id, collection, dt.date.fromisoformat(date))
+    if collection in ACCOUNT_EVENTS:
+        return await deps.account_event(key)
+    return await sync_key(deps, key, Priority(priority))
+
+
+async def sync_key(deps: SyncDeps, key: SyncKey, priority: Priority) -> str:
+    async with deps.sessions() as session:
+        target = await sync_state.load(session, key)
+    if target is None or target.up_to_date:
+        return "up to date"
+    if not target.syncable or target.account_id is None or target.user_id is None:
+        return await _fail(deps, target, "the provider account is not connected")
+    try:
+        day = await _fetch(deps, key, target, priority)
+    except errors.RateLimited as exc:
+        raise Retry(defer=deps.budget.policy.defer(exc.retry_after)) from None
+    except errors.ProviderUnavailable as exc:
+        return await _transient(deps, target, str(exc))
+    except ReauthRequired:
+        return await _fail(deps, target, "the person must connect again (reauth_required)")
+    except (errors.ProviderError, UnknownCollection) as exc:
+        return await _fail(deps, target, f"{type(exc).__name__}: {exc}")
+    return await _store(deps, key, target, day)
+
+
+async def _fetch(deps: SyncDeps, key: SyncKey, target: SyncTarget, priority: Priority) -> DayData:
+    account_id = target.account_id or 0
+    meter = deps.budget.meter(key.provider, key.owner_id, priority)
+    token = await deps.vault.access_token(account_id)
+    try:
+        return await fetch_day(
+            deps.fitbit, key.owner_id, key.collection, key.date, token=token, meter=meter
+        )
+    except errors.AuthExpired:
+        token = await deps.vault.refresh(account_id, failed_token=token)
+        return await fetch_day(
+            deps.fitbit, key.owner_id, key.collection, key.date, token=token, meter=meter
+        )
+
+
+async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData) -> str:
+    async with deps.sessions.begin() as session:
+        await data.replace_day(
+            session,
+            day,
+            user_id=target.user_id or 0,
+            provider=key.provider,
+            utc_offset_ms=target.utc_offset_ms,
+        )
+        current = await sync_state.mark_synced(session, target.request_id, target.generation)
+    if current > target.generation:
+        # Changed while we fetched: fetch once more, after the debounce, under the same job id.
+        raise Retry(defer=deps.settings.sync_debounce_seconds)
+    return "synced"
+
+
+async def _transient(deps: SyncDeps, target: SyncTarget, error: str) -> str:
+    async with deps.sessions.begin() as session:
+        attempts = await sync_state.record_attempt(session, target.request_id, error)
+        if attempts >= deps.settings.sync_max_attempts:
+            await sync_state.mark_failed(session, target.request_id, error)
+            return "failed"
+    raise Retry(defer=backoff(attempts, deps.settings.sync_backoff_seconds))
+
+
+async def _fail(deps: SyncDeps, target: SyncTarget, error: str) -> str:
+    async with deps.sessions.begin() as session:
+        await sync_state.mark_failed(session, target.request_id, error)
+    log.info("sync request %s failed: %s", target.request_id, error)
+    return "failed"
+
+
+def backoff(attempt: int, base: float, rng: Any = random.random) -> float:
+    """Exponential with full jitter, capped at ten minutes."""
+    ceiling = min(base * 2 ** max(attempt - 1, 0), 600.0)
+    return float(ceiling * (0.5 + rng() / 2))
