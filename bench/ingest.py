@@ -1,0 +1,178 @@
+"""Ingest throughput: signed Fitbit batches, durably committed before the 204, against a bare
+ASGI app answering 204 to the same requests with the same load tool, in the same run.
+
+Shapes: distinct keys (pre-signed 3-item batches over ~100k users and a month of dates), hot
+keys (one 3-item body repeated: a sync storm) and 50-item batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import (
+    CLIENT_SECRET,
+    LOCAL,
+    VERIFICATION_CODE,
+    Server,
+    WrkResult,
+    fresh_database,
+    python_command,
+    redis_url,
+    serving,
+    wrk,
+)
+from service import embedded
+from service.providers.fitbit.signature import sign
+
+COLLECTIONS = ("activities", "body", "foods", "sleep")
+FIRST_DAY = dt.date(2026, 10, 1)
+
+
+def _item(rng: random.Random) -> dict[str, str]:
+    owner = f"U{rng.randrange(100_000):05d}"
+    collection = rng.choice(COLLECTIONS)
+    return {
+        "collectionType": collection,
+        "date": (FIRST_DAY + dt.timedelta(days=rng.randrange(30))).isoformat(),
+        "ownerId": owner,
+        "ownerType": "user",
+        "subscriptionId": f"{owner}-{collection}",
+    }
+
+
+def write_bodies(path: Path, batches: list[list[dict[str, str]]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as out:
+        for batch in batches:
+            body = json.dumps(batch, separators=(",", ":"))
+            out.write(f"{sign(body.encode(), CLIENT_SECRET)}\t{body}\n")
+    return path
+
+
+def shapes(rng: random.Random) -> dict[str, Path]:
+    distinct = [[_item(rng) for _ in range(3)] for _ in range(4000)]
+    hot = [[_item(rng) for _ in range(3)]]
+    fifty = [[_item(rng) for _ in range(50)] for _ in range(500)]
+    return {
+        "distinct keys, 3 items": write_bodies(LOCAL / "distinct.txt", distinct),
+        "hot keys, 3 items": write_bodies(LOCAL / "hot.txt", hot),
+        "distinct keys, 50 items": write_bodies(LOCAL / "fifty.txt", fifty),
+    }
+
+
+@dataclass
+class Measured:
+    result: WrkResult
+    peak_rss: int
+
+
+def measure(server: Server, bodies: Path, seconds: int, connections: int) -> Measured:
+    peak = [server.rss_bytes()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], server.rss_bytes())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = wrk(server.port, bodies, seconds=seconds, connections=connections)
+    finally:
+        done.set()
+        sampler.join()
+    return Measured(result, peak[0])
+
+
+def run(seconds: int, connections: int, workers: int) -> list[str]:
+    bodies = shapes(random.Random(20261121))
+    lines = []
+    with fresh_database() as database_url:
+        env = _service_env(database_url, workers)
+        baseline = _bench(_bare_command(workers), {}, bodies, seconds, connections)
+        service = _bench(_service_command(workers), env, bodies, seconds, connections)
+    for shape, base in baseline.items():
+        lines.append(_report(shape, base, service[shape], _items(shape)))
+    return lines
+
+
+def _bench(
+    command: Callable[[int], list[str]],
+    env: dict[str, str],
+    bodies: dict[str, Path],
+    seconds: int,
+    connections: int,
+) -> dict[str, Measured]:
+    results = {}
+    for shape, path in bodies.items():
+        port = embedded.free_port()
+        with serving(command(port), env, port) as server:
+            wrk(port, path, seconds=1, connections=connections)  # warm-up
+            results[shape] = measure(server, path, seconds, connections)
+        time.sleep(0.5)
+    return results
+
+
+def _bare_command(workers: int) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        args = ["-m", "uvicorn", "bench.bare:app", "--port", str(port), "--workers", str(workers)]
+        return python_command(*args, "--log-level", "warning", "--no-access-log")
+
+    return command
+
+
+def _service_command(workers: int) -> Callable[[int], list[str]]:
+    def command(port: int) -> list[str]:
+        args = ["-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return python_command(*args, "--workers", str(workers))
+
+    return command
+
+
+def _service_env(database_url: str, workers: int) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url(),
+        "FITBIT_CLIENT_SECRET": CLIENT_SECRET,
+        "FITBIT_VERIFICATION_CODE": VERIFICATION_CODE,
+        "WEB_CONCURRENCY": str(workers),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _items(shape: str) -> int:
+    return 50 if "50" in shape else 3
+
+
+def _report(shape: str, base: Measured, service: Measured, items: int) -> str:
+    ratio = service.result.requests_per_second / base.result.requests_per_second
+    return (
+        f"{shape:26s} service {service.result.requests_per_second:8.0f} req/s "
+        f"({service.result.requests_per_second * items:9.0f} notifications/s, "
+        f"p99 {service.result.latency_p99_ms:6.1f} ms, non-2xx {service.result.non_2xx}, "
+        f"peak RSS {service.peak_rss / 2**20:5.0f} MiB) | bare ASGI "
+        f"{base.result.requests_per_second:8.0f} req/s | ratio {ratio:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    for line in run(args.seconds, args.connections, args.workers):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
