@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "fitbit_subscriber:queue"
 SYNC_FUNCTION = "sync"
+# The sync task's `priority` argument for history (`service.sync.budget.Priority.BACKFILL`).
+BACKFILL_PRIORITY = "backfill"
 
 
 class QueueUnavailable(ConnectionError):
@@ -72,13 +74,25 @@ async def enqueue_syncs(
     redis: ArqRedis, keys: Iterable[SyncKey], *, defer_seconds: float = 0
 ) -> int:
     """Queue every key not already queued or running; return how many were queued."""
+    return await _enqueue(redis, ((key, defer_seconds) for key in keys), ())
+
+
+async def enqueue_backfill(redis: ArqRedis, schedule: Iterable[tuple[SyncKey, float]]) -> int:
+    """Queue (key, seconds from now) pairs as backfill work: the job spends only above the
+    rate budget's reserve, and runs when its time comes (arq takes due jobs oldest first, so
+    a backfill queued for later never stands before live work queued now)."""
+    return await _enqueue(redis, schedule, (BACKFILL_PRIORITY,))
+
+
+async def _enqueue(
+    redis: ArqRedis, schedule: Iterable[tuple[SyncKey, float]], extra: tuple[str, ...]
+) -> int:
     now_ms = int(time.time() * 1000)
-    score = now_ms + int(defer_seconds * 1000)
     argv: list[str | bytes | int] = [job_key_prefix, result_key_prefix, now_ms, expires_extra_ms]
-    for key in keys:
-        args = (key.provider, key.owner_id, key.collection, key.date.isoformat())
+    for key, defer_seconds in schedule:
+        args = (key.provider, key.owner_id, key.collection, key.date.isoformat(), *extra)
         payload = serialize_job(SYNC_FUNCTION, args, {}, None, now_ms)
-        argv += [key.job_id(), score, payload]
+        argv += [key.job_id(), now_ms + int(max(defer_seconds, 0) * 1000), payload]
     if len(argv) == 4:
         return 0
     try:

@@ -412,3 +412,30 @@ class WaterSummary(DayRowMixin, Base):
     __table_args__ = (UniqueConstraint("user_id", "provider", "date"),)
 
     water_ml: Mapped[float | None]
+
+
+# -- backfills ---------------------------------------------------------------------------------
+
+
+class Backfill(Base):
+    """A request to fetch a person's history: every (collection, date) of a range.
+
+    Its keys are ordinary sync requests; progress is read from them (`service.backfills`), so
+    nothing here is updated while the workers run. A key counts as done once synced after
+    `created_at`; running the same backfill again resumes it and skips those keys.
+    """
+
+    __tablename__ = "backfill"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(Text)  # the provider's user id, as sync keys name it
+    collections: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    from_date: Mapped[dt.date] = mapped_column(Date)
+    to_date: Mapped[dt.date] = mapped_column(Date)
+    total_keys: Mapped[int]
+    calls: Mapped[int]  # provider calls every key needs, at the least
+    calls_per_hour: Mapped[int]  # what the rate budget allows backfill when it was created
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[dt.datetime | None]  # when it was first seen with nothing pending

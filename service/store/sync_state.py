@@ -114,9 +114,25 @@ async def mark_failed(session: AsyncSession, request_id: int, error: str) -> Non
     )
 
 
-async def reopen_failed(session: AsyncSession, *, limit: int | None = None) -> list[SyncKey]:
-    """Make failed requests pending again (attempts reset); return their keys."""
+async def reopen_failed(
+    session: AsyncSession,
+    *,
+    limit: int | None = None,
+    owner_id: str | None = None,
+    collection: str | None = None,
+    since: dt.date | None = None,
+) -> list[SyncKey]:
+    """Make failed requests pending again (attempts reset); return their keys.
+
+    Optionally only one owner's, one collection's, or those of `since` and later days.
+    """
     chosen = select(SyncRequest.id).where(SyncRequest.status == SyncStatus.FAILED)
+    if owner_id is not None:
+        chosen = chosen.where(SyncRequest.owner_id == owner_id)
+    if collection is not None:
+        chosen = chosen.where(SyncRequest.collection == collection)
+    if since is not None:
+        chosen = chosen.where(SyncRequest.date >= since)
     if limit is not None:
         chosen = chosen.limit(limit)
     rows = await session.execute(
