@@ -18,6 +18,7 @@ its progress is read from them, so the workers never write to it:
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -165,10 +166,18 @@ ETA_SECONDS = case(
     (PENDING <= 0, 0),
     else_=cast(func.ceil(CALLS_LEFT * WINDOW_SECONDS / Backfill.calls_per_hour), Integer),
 )
+
+
+class BackfillStatus(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # finished, but some keys failed
+
+
 STATUS = case(
-    (and_(PENDING <= 0, FAILED == 0), literal("done")),
-    (PENDING <= 0, literal("failed")),
-    else_=literal("running"),
+    (and_(PENDING <= 0, FAILED == 0), literal(BackfillStatus.DONE.value)),
+    (PENDING <= 0, literal(BackfillStatus.FAILED.value)),
+    else_=literal(BackfillStatus.RUNNING.value),
 )
 
 

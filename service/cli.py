@@ -148,8 +148,10 @@ def _parser() -> argparse.ArgumentParser:
     clients.set_defaults(command=_clients)
 
     from service.connect.commands import add_parsers
+    from service.sync import commands as sync_commands
 
     add_parsers(commands)
+    sync_commands.add_parsers(commands)
     return parser
 
 

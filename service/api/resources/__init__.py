@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from service.api.resource import Resource
-from service.api.resources import notifications, subscriptions, sync_requests, users
+from service.api.resources import (
+    backfills,
+    notifications,
+    subscriptions,
+    sync_requests,
+    users,
+)
 
 RESOURCES: tuple[Resource, ...] = (
     users.RESOURCE,
     subscriptions.RESOURCE,
     notifications.RESOURCE,
     sync_requests.RESOURCE,
+    backfills.RESOURCE,
 )
