@@ -53,13 +53,17 @@ class ApiError(ServiceError):
         parameter: str | None = None,
         pointer: str | None = None,
         headers: Mapping[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, dict(headers or {})
-        self.parameter, self.pointer = parameter, pointer
+        self.parameter, self.pointer, self.code = parameter, pointer, code
 
     def error_object(self) -> Json:
-        return _error(self.status, self.detail, parameter=self.parameter, pointer=self.pointer)
+        error = _error(self.status, self.detail, parameter=self.parameter, pointer=self.pointer)
+        if self.code:
+            error["code"] = self.code
+        return error
 
     def response(self) -> JsonApiResponse:
         body = documents.errors([self.error_object()])
@@ -150,6 +154,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def _validation_object(error: Mapping[str, Any]) -> Json:
     where, *path = [str(part) for part in error["loc"]] or ["request"]
     message = str(error.get("msg", "invalid"))
+    if error.get("type") == "json_invalid":  # the document as a whole, not one member
+        reason = error.get("ctx", {}).get("error", "")
+        return _error(400, f"the request body is not JSON: {reason}".rstrip(": "))
     if where == "body":
         pointer = "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
         return _error(422, message, pointer=pointer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from service.api import backfills, errors, guide, oauth, routes
+from service.api import backfills, connections, errors, guide, oauth, routes, subscribing
 from service.api.documents import MEDIA_TYPE, JsonApiResponse
 from service.api.resources import RESOURCES
 
@@ -30,6 +30,8 @@ def build_router() -> APIRouter:
     )
     for resource in RESOURCES:
         routes.add_routes(router, resource)
+    router.include_router(connections.router)
+    router.include_router(subscribing.router)
     router.include_router(backfills.router)
     return router
 

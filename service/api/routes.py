@@ -7,7 +7,7 @@ come from the same snapshot even while the webhook writes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +20,7 @@ from service.api.documents import Json, JsonApiResponse
 from service.api.paging import CursorPage, SkipPage, encode_cursor, skip_links
 from service.api.resource import Relationship, Resource, relationship_label
 from service.api.security import require_scope
+from service.settings import Settings
 from service.state import EngineDep, SettingsDep
 
 Endpoint = Callable[..., Coroutine[Any, Any, JsonApiResponse]]
@@ -73,20 +74,32 @@ def _list(resource: Resource) -> Endpoint:
     async def list_resources(
         request: Request, conn: ReadConnection, settings: SettingsDep
     ) -> JsonApiResponse:
-        query = params.parse_collection_query(
-            request.query_params.multi_items(),
-            sortable=resource.sortable,
-            default_sort=resource.default_sort,
-            filters=resource.filters,
-            limits=params.Limits(settings.api_page_size_default, settings.api_page_size_max),
-        )
-        rows = await listing.read_page(conn, resource, query)
-        links = Links.of(request)
-        data = [resource_object(resource, row, links) for row in rows.rows]
-        page_links = _page_links(request, query, rows)
-        return JsonApiResponse(documents.collection(data, page_links, rows.count))
+        return await collection_response(request, conn, settings, resource)
 
     return list_resources
+
+
+async def collection_response(
+    request: Request,
+    conn: AsyncConnection,
+    settings: Settings,
+    resource: Resource,
+    fixed: tuple[params.Condition, ...] = (),
+) -> JsonApiResponse:
+    """A page of `resource` as this request's query asks, within the `fixed` filters too."""
+    query = params.parse_collection_query(
+        request.query_params.multi_items(),
+        sortable=resource.sortable,
+        default_sort=resource.default_sort,
+        filters=resource.filters,
+        limits=params.Limits(settings.api_page_size_default, settings.api_page_size_max),
+    )
+    query = replace(query, conditions=(*fixed, *query.conditions))
+    rows = await listing.read_page(conn, resource, query)
+    links = Links.of(request)
+    data = [resource_object(resource, row, links) for row in rows.rows]
+    page_links = _page_links(request, query, rows)
+    return JsonApiResponse(documents.collection(data, page_links, rows.count))
 
 
 def _get(resource: Resource) -> Endpoint:

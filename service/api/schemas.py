@@ -67,8 +67,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {}
+
+
 def document_models(resource: Resource) -> tuple[type[BaseModel], type[BaseModel]]:
-    """The collection and single-resource document models of `resource`."""
+    """The collection and single-resource document models of `resource`, made once per type:
+    OpenAPI names schemas by model name, so two models of one name would be renamed."""
+    if resource.type not in _MODELS:
+        _MODELS[resource.type] = _document_models(resource)
+    return _MODELS[resource.type]
+
+
+def _document_models(resource: Resource) -> tuple[type[BaseModel], type[BaseModel]]:
     name = "".join(part.capitalize() for part in resource.type.split("-"))
     item = create_model(
         f"{name}Resource",

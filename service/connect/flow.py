@@ -7,6 +7,7 @@ connected even when a subscription call fails, and the reconciler repairs the su
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -44,6 +45,16 @@ class Connected:
 
 
 @dataclass(frozen=True, slots=True)
+class Consent:
+    """A pending connection: where to send the person, and until when the link works."""
+
+    url: str
+    state_hash: str
+    scopes: list[str]
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Connector:
     """Everything the connection lifecycle needs, built once per process."""
 
@@ -77,10 +88,14 @@ class Connector:
 
     async def begin(self, user_ref: str, scopes: list[str] | None) -> str:
         """Record a pending connection; return the consent URL to send the person to."""
+        return (await self.ask(user_ref, scopes)).url
+
+    async def ask(self, user_ref: str, scopes: list[str] | None) -> Consent:
+        """Record a pending connection (`scopes` None: the configured ones); say where to go."""
         wanted = scopes or self.settings.fitbit_scopes.split()
         verifier = oauth.code_verifier()
         async with self.sessions.begin() as session:
-            state = await onboarding.start(
+            issued = await onboarding.start(
                 session,
                 self.cipher,
                 provider=PROVIDER,
@@ -88,14 +103,15 @@ class Connector:
                 scopes=wanted,
                 code_verifier=verifier,
             )
-        return oauth.authorization_url(
+        url = oauth.authorization_url(
             self.settings.fitbit_authorize_url,
             client_id=self.settings.secret("fitbit_client_id"),
             redirect_uri=self.settings.secret("fitbit_redirect_uri"),
             scopes=wanted,
-            state=state,
+            state=issued.state,
             challenge=oauth.code_challenge(verifier),
         )
+        return Consent(url, issued.state_hash, wanted, issued.expires_at)
 
     async def deny(self, state: str, error: str) -> str:
         """The person said no (or the provider failed): consume the state, record it."""

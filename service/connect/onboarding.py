@@ -51,6 +51,13 @@ class PendingConnection:
 
 
 @dataclass(frozen=True, slots=True)
+class IssuedState:
+    state: str  # goes into the authorization URL; only its hash is stored
+    state_hash: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Linked:
     user: User
     account: ProviderAccount
@@ -69,20 +76,21 @@ async def start(
     user_ref: str,
     scopes: list[str],
     code_verifier: str,
-) -> str:
+) -> IssuedState:
     """Record a pending connection; return the `state` to put in the authorization URL."""
     state = secrets.token_urlsafe(32)
+    issued = IssuedState(state, _hash(state), dt.datetime.now(dt.UTC) + STATE_LIFETIME)
     session.add(
         ConnectState(
-            state_hash=_hash(state),
+            state_hash=issued.state_hash,
             provider=provider,
             user_ref=user_ref,
             code_verifier=cipher.encrypt(code_verifier),
             scopes=scopes,
-            expires_at=dt.datetime.now(dt.UTC) + STATE_LIFETIME,
+            expires_at=issued.expires_at,
         )
     )
-    return state
+    return issued
 
 
 async def take_state(session: AsyncSession, cipher: TokenCipher, state: str) -> PendingConnection:

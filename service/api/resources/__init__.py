@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from service.api.resource import Resource
 from service.api.resources import (
+    account_events,
     backfills,
     notifications,
     subscriptions,
@@ -16,5 +17,6 @@ RESOURCES: tuple[Resource, ...] = (
     subscriptions.RESOURCE,
     notifications.RESOURCE,
     sync_requests.RESOURCE,
+    account_events.RESOURCE,
     backfills.RESOURCE,
 )

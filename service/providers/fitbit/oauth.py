@@ -11,12 +11,33 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Literal, get_args
 from urllib.parse import urlencode
 
 import httpx
 
 from service.providers import errors
 from service.providers.base import TokenGrant
+
+# Every scope Fitbit defines; a consent URL asking for another is refused at Fitbit.
+Scope = Literal[
+    "activity",
+    "cardio_fitness",
+    "electrocardiogram",
+    "heartrate",
+    "irregular_rhythm_notifications",
+    "location",
+    "nutrition",
+    "oxygen_saturation",
+    "profile",
+    "respiratory_rate",
+    "settings",
+    "sleep",
+    "social",
+    "temperature",
+    "weight",
+]
+SCOPES: frozenset[str] = frozenset(get_args(Scope))
 
 # Fitbit collection -> the scope that lets us subscribe to and read it.
 COLLECTION_SCOPES = {

@@ -62,6 +62,9 @@ async def check_jsonapi(response: httpx.Response) -> None:
     if not response.request.url.path.startswith("/v1"):
         return
     await response.aread()
+    if response.status_code == 204:  # No Content: no document to check
+        assert response.content == b"", response.text
+        return
     assert response.headers["content-type"] == MEDIA_TYPE, response.text
     problems = jsonapi.errors_of(response.json())
     assert problems == [], f"{response.request.url}: {problems}"

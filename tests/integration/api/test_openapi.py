@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from service.api.documents import MEDIA_TYPE
+from service.api.resources import RESOURCES
 
 
 @pytest.fixture
@@ -34,13 +35,40 @@ def test_every_v1_operation_names_its_scope_and_media_type(spec: dict[str, Any])
         (path, operation)
         for path, item in spec["paths"].items()
         if path.startswith("/v1/")
-        for operation in item.values()
+        for method, operation in item.items()
+        if method == "get"
     ]
-    assert len(operations) == 8
+    assert len(operations) == 2 * len(RESOURCES) + 1  # and /v1/users/{id}/subscriptions
     for path, operation in operations:
         assert operation["security"] == [{"OAuth2": ["read"]}], path
         assert MEDIA_TYPE in operation["responses"]["200"]["content"], path
         assert {"400", "401", "403"} <= set(operation["responses"]), path
+
+
+def test_write_operations_name_their_scope_body_and_errors(spec: dict[str, Any]) -> None:
+    paths = spec["paths"]
+    writes = {
+        ("post", "/v1/connections"): "201",
+        ("delete", "/v1/users/{id}"): "204",
+        ("post", "/v1/users/{id}/subscriptions"): "201",
+        ("put", "/v1/users/{id}/subscriptions/{collection}"): "201",
+        ("post", "/v1/users/{id}/subscriptions/{collection}"): "201",
+        ("delete", "/v1/users/{id}/subscriptions/{collection}"): "204",
+    }
+    for (method, path), success in writes.items():
+        operation = paths[path][method]
+        assert operation["security"] == [{"OAuth2": ["subscriptions:write"]}], path
+        assert {success, "401", "403", "404" if "{id}" in path else "422"} <= set(
+            operation["responses"]
+        ), path
+    for method, path in (("post", "/v1/connections"), ("post", "/v1/users/{id}/subscriptions")):
+        body = paths[path][method]["requestBody"]["content"][MEDIA_TYPE]["schema"]
+        assert "ConnectionRequest" in str(body) or "SubscriptionRequest" in str(body)
+    created = paths["/v1/connections"]["post"]["responses"]["201"]["content"][MEDIA_TYPE]
+    assert created["schema"]["$ref"].endswith("/ConnectionDocument")
+    attributes = spec["components"]["schemas"]["ConnectionAttributes"]["properties"]
+    assert {"user_ref", "scopes"} == set(attributes)
+    assert {"409", "502", "503"} <= set(paths["/v1/users/{id}/subscriptions"]["post"]["responses"])
 
 
 def test_collections_document_paging_sorting_and_filters(spec: dict[str, Any]) -> None:
@@ -79,3 +107,4 @@ def test_the_guide_explains_authentication_and_paging(spec: dict[str, Any]) -> N
         assert words in guide
     tags = {tag["name"]: tag["description"] for tag in spec["tags"]}
     assert {"oauth", "users", "notifications", "sync-requests", "subscriptions"} <= set(tags)
+    assert "account-events" in tags

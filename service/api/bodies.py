@@ -1,0 +1,130 @@
+"""Request documents: the JSON:API 1.0 resource objects clients send to `/v1`.
+
+The models validate a body and describe it in `/openapi.json`; a member they refuse is a 422
+whose `source.pointer` names it. `checked` adds what JSON:API asks beyond the shape: 409 for a
+resource of another type than the endpoint's, 403 for an id the client chose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from service.api.documents import MEDIA_TYPE
+from service.api.errors import ApiError
+from service.providers.fitbit.oauth import COLLECTION_SCOPES, Scope
+
+MAX_USER_REF = 255
+
+
+async def json_api_content(request: Request) -> None:
+    """A body must come as a JSON:API document (415 otherwise); no body is for the route."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if await request.body() and content_type != MEDIA_TYPE:
+        raise ApiError(415, f"send the body as Content-Type: {MEDIA_TYPE}")
+
+
+class NewResource(BaseModel):
+    """A resource object to create: `type` is checked by `checked`, an `id` is refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+
+Data = TypeVar("Data", bound=NewResource)
+
+
+def checked(data: Data, type_: str) -> Data:
+    if data.type != type_:
+        raise ApiError(
+            409, f"this endpoint takes {type_!r}, not {data.type!r}", pointer="/data/type"
+        )
+    if data.model_extra and "id" in data.model_extra:
+        raise ApiError(403, "ids are chosen by the server; send no id", pointer="/data/id")
+    return data
+
+
+# -- connections ------------------------------------------------------------------------------
+
+
+class ConnectionAttributes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ref: str = Field(
+        min_length=1,
+        max_length=MAX_USER_REF,
+        description="Your own id of the person; the callback ties their Fitbit account to it.",
+    )
+    scopes: list[Scope] | None = Field(
+        None,
+        min_length=1,
+        description="Fitbit scopes to ask for; omitted: the service's FITBIT_SCOPES. "
+        "A collection is subscribed only if the person grants its scope.",
+    )
+
+    @field_validator("user_ref")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class NewConnection(NewResource):
+    type: str = Field(json_schema_extra={"enum": ["connections"]})
+    attributes: ConnectionAttributes
+
+
+class ConnectionRequest(BaseModel):
+    data: NewConnection
+
+
+class ConsentAttributes(BaseModel):
+    authorization_url: str = Field(description="Send the person here to give consent.")
+    expires_at: dt.datetime = Field(description="The URL works once, until then.")
+    provider: str
+    user_ref: str
+    scopes: list[str] = Field(description="The scopes asked for.")
+
+
+class ConnectionResource(BaseModel):
+    type: Literal["connections"]
+    id: str
+    attributes: ConsentAttributes
+
+
+class ConnectionDocument(BaseModel):
+    data: ConnectionResource
+
+
+# -- subscriptions ----------------------------------------------------------------------------
+
+
+class SubscriptionAttributes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    collection: str | None = Field(
+        None,
+        json_schema_extra={"enum": [*COLLECTION_SCOPES]},
+        description="The collection; omitted: every collection whose scope was granted.",
+    )
+
+    @field_validator("collection")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in COLLECTION_SCOPES:
+            raise ValueError(f"collections are: {', '.join(COLLECTION_SCOPES)}")
+        return value
+
+
+class NewSubscription(NewResource):
+    type: str = Field(json_schema_extra={"enum": ["subscriptions"]})
+    attributes: SubscriptionAttributes = Field(default_factory=SubscriptionAttributes)
+
+
+class SubscriptionRequest(BaseModel):
+    data: NewSubscription

@@ -1,0 +1,135 @@
+"""Managing a connected person on a downstream service's request: their provider
+subscriptions, and disconnecting them.
+
+Use cases over the `Connector`. What stands in the way is raised as a `ManagementError` the
+caller maps to an answer; the provider's own failures stay `ProviderError`s, and an account
+whose refresh token the provider refused raises the vault's `ReauthRequired`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from service.connect.flow import Connector, granted_collections
+from service.errors import ServiceError
+from service.providers.fitbit import PROVIDER
+from service.providers.fitbit.oauth import COLLECTION_SCOPES
+from service.providers.fitbit.subscriptions import subscription_id
+from service.store.models import ProviderAccount, Subscription, User, UserStatus
+
+CONFLICT = "conflict"  # what `Connector.subscribe` answers for Fitbit's 409
+
+
+class ManagementError(ServiceError):
+    """The request cannot be carried out as the person's connection stands."""
+
+
+class UnknownUser(ManagementError):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"there is no user with id {user_id}")
+
+
+class NotConnected(ManagementError):
+    """The person has no live connection: disconnected, or the provider wants a new consent."""
+
+    def __init__(self, user_id: int, status: UserStatus) -> None:
+        action = "disconnected" if status is UserStatus.DISCONNECTED else "must connect again"
+        super().__init__(f"user {user_id} is {status.value}: {action}; connect them first")
+        self.status = status
+
+
+class ScopeNotGranted(ManagementError):
+    def __init__(self, collection: str, scope: str) -> None:
+        super().__init__(
+            f"the person did not grant the scope {scope!r} that the collection {collection!r} "
+            "needs; connect them again asking for it"
+        )
+        self.collection, self.scope = collection, scope
+
+
+class SubscriptionTaken(ManagementError):
+    """Fitbit's 409: another subscription id covers this stream, or ours names another one."""
+
+    def __init__(self, collection: str, sub_id: str) -> None:
+        super().__init__(
+            f"Fitbit refused subscription {sub_id!r} for {collection!r}: another subscription "
+            "already covers this person's collection there, or the id is used for another one"
+        )
+        self.collection, self.subscription_id = collection, sub_id
+
+
+async def live_account(connector: Connector, user_id: int) -> ProviderAccount:
+    """The person's Fitbit account, if they are connected and we hold its tokens."""
+    async with connector.sessions() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise UnknownUser(user_id)
+        account = await session.scalar(
+            select(ProviderAccount).where(
+                ProviderAccount.user_id == user_id, ProviderAccount.provider == PROVIDER
+            )
+        )
+    if user.status is not UserStatus.ACTIVE:
+        raise NotConnected(user_id, user.status)
+    if account is None or not account.refresh_token:
+        raise NotConnected(user_id, UserStatus.REAUTH_REQUIRED)
+    return account
+
+
+async def subscribe(connector: Connector, user_id: int, collection: str) -> str:
+    """Subscribe one collection; `created` or `already_subscribed` (both leave it subscribed)."""
+    account = await live_account(connector, user_id)
+    scope = COLLECTION_SCOPES[collection]
+    if scope not in account.scopes:
+        raise ScopeNotGranted(collection, scope)
+    return await _subscribe(connector, account, collection)
+
+
+async def subscribe_granted(connector: Connector, user_id: int) -> dict[str, str]:
+    """Subscribe every collection whose scope was granted; each one's outcome, `conflict`
+    where Fitbit refused (the others are subscribed all the same)."""
+    account = await live_account(connector, user_id)
+    outcomes = {}
+    for collection in granted_collections(account.scopes):
+        try:
+            outcomes[collection] = await _subscribe(connector, account, collection)
+        except SubscriptionTaken:
+            outcomes[collection] = CONFLICT
+    return outcomes
+
+
+async def unsubscribe(connector: Connector, user_id: int, collection: str) -> bool:
+    """Remove one collection's subscription; False when there was none at Fitbit.
+
+    Without the collection's scope there can be none of ours at Fitbit (nor may we ask), so
+    only our own record of one is dropped.
+    """
+    account = await live_account(connector, user_id)
+    if COLLECTION_SCOPES[collection] in account.scopes:
+        return await connector.unsubscribe(account, collection)
+    async with connector.sessions.begin() as session:
+        await session.execute(
+            delete(Subscription).where(
+                Subscription.account_id == account.id, Subscription.collection == collection
+            )
+        )
+    return False
+
+
+async def disconnect(connector: Connector, user_id: int) -> bool:
+    """Disconnect the person (see `Connector.disconnect`); False if they already were."""
+    async with connector.sessions() as session:
+        user = await session.get(User, user_id)
+    if user is None:
+        raise UnknownUser(user_id)
+    if user.status is UserStatus.DISCONNECTED:
+        return False
+    await connector.disconnect(user_id)
+    return True
+
+
+async def _subscribe(connector: Connector, account: ProviderAccount, collection: str) -> str:
+    outcome = await connector.subscribe(account, collection)
+    if outcome == CONFLICT:
+        raise SubscriptionTaken(collection, subscription_id(account.user_id, collection))
+    return outcome
