@@ -28,6 +28,7 @@ SKIP_PARAMETERS = (PAGE_SIZE, PAGE_NUMBER)
 CURSOR_PARAMETERS = (PAGE_LIMIT, PAGE_AFTER)
 
 # Offsets beyond this would overflow PostgreSQL's bigint long before they are useful.
+MAX_INTEGER = 999_999_999  # page numbers and sizes have at most 9 digits
 _DIGITS = re.compile(r"[0-9]{1,9}")
 _MAX_CURSOR_CHARS = 4096
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -167,8 +167,9 @@ def integer(text: str) -> int:
 
 
 def word(text: str) -> str:
-    if not text:
-        raise ValueError("expected a non-empty value")
+    # PostgreSQL text cannot hold NUL, so comparing with one fails in the database.
+    if not text or "\x00" in text:
+        raise ValueError("expected a non-empty value without NUL characters")
     return text
 
 
@@ -203,12 +204,17 @@ def local_timestamp(text: str) -> dt.datetime:
     return value
 
 
-def one_of(kind: type[enum.StrEnum]) -> Callable[[str], str]:
-    values = [member.value for member in kind]
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """A parser accepting the values of an enum, which it keeps so the API can document them."""
 
-    def parse(text: str) -> str:
-        if text not in values:
-            raise ValueError(f"expected one of {', '.join(values)}")
+    values: tuple[str, ...]
+
+    def __call__(self, text: str) -> str:
+        if text not in self.values:
+            raise ValueError(f"expected one of {', '.join(self.values)}")
         return text
 
-    return parse
+
+def one_of(kind: type[enum.StrEnum]) -> OneOf:
+    return OneOf(tuple(member.value for member in kind))

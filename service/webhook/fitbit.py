@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -29,9 +30,29 @@ async def verify(request: Request, settings: SettingsDep) -> Response:
     return Response(status_code=404)
 
 
+def _notification_body() -> dict[str, Any]:
+    """The push as Fitbit sends it, for OpenAPI: the endpoint reads the raw bytes itself,
+    because the signature covers them exactly as sent."""
+    item = {
+        "type": "object",
+        "required": list(notifications.FIELDS),
+        "properties": {field: {"type": "string"} for field in notifications.FIELDS},
+    }
+    signature = {
+        "name": "X-Fitbit-Signature",
+        "in": "header",
+        "required": True,
+        "description": "base64(HMAC-SHA1(body, client_secret + '&'))",
+        "schema": {"type": "string"},
+    }
+    body = {"content": {"application/json": {"schema": {"type": "array", "items": item}}}}
+    return {"parameters": [signature], "requestBody": {"required": True, **body}}
+
+
 @router.post(
     "/webhook",
     status_code=204,
+    openapi_extra=_notification_body(),
     responses={
         400: {"description": "Not a Fitbit notification"},
         404: {"description": "Missing or wrong signature"},

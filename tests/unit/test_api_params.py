@@ -127,6 +127,7 @@ def test_value_parsers(parse: object, text: str, value: object) -> None:
         (params.timestamp, "2026-11-21T08:00:00 01:00"),  # a + lost to form decoding
         (params.one_of(Colour), "blue"),
         (params.word, ""),
+        (params.word, "a\x00b"),  # PostgreSQL text holds no NUL
     ],
 )
 def test_value_parsers_refuse(parse: object, text: str) -> None:

@@ -12,22 +12,35 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from service import queue
 from service.providers.base import SyncKey
 from service.settings import Settings
 from service.store.models import (
+    AccountEvent,
     Notification,
+    ProviderAccount,
+    Subscription,
     SyncRequest,
     SyncStatus,
+    User,
+    UserStatus,
 )
-from tests.integration.conftest import Stack
+from tests.integration import processes
+from tests.integration.conftest import Stack, serving
+from tests.integration.test_webhook import encode, fitbit_signature
 
 pytestmark = pytest.mark.slow
 
@@ -58,12 +71,16 @@ async def _work(stack: Stack, workers: int = 1) -> None:
 
 async def _connect(stack: Stack, *fitbit_users: str) -> dict[str, int]:
     """Connect each person through the OAuth flow at the emulator; their user ids here."""
-    found = {}
-    for fitbit_user in fitbit_users:
-        answer = await stack.consent(f"ref-{fitbit_user}", fitbit_user)
+    gate = asyncio.Semaphore(4)
+
+    async def connect(fitbit_user: str) -> int:
+        async with gate:
+            answer = await stack.consent(f"ref-{fitbit_user}", fitbit_user)
         assert answer.status_code == 200, answer.text
-        found[fitbit_user] = int(answer.json()["user_id"])
-    return found
+        return int(answer.json()["user_id"])
+
+    ids = await asyncio.gather(*(connect(fitbit_user) for fitbit_user in fitbit_users))
+    return dict(zip(fitbit_users, ids, strict=True))
 
 
 async def _deliver(stack: Stack) -> int:
@@ -142,50 +159,71 @@ def _yesterday(now: dt.datetime) -> dt.date:
 
 MANY_USERS = [f"MANY{n:02d}" for n in range(20)]
 NOTIFICATIONS = 1000
+RESOURCES = ("activities", "weight", "fat", "foods", "water", "sleep")
+COLLECTIONS = {"weight": "body", "fat": "body", "water": "foods"} | {
+    c: c for c in ("activities", "foods", "sleep")
+}
+BATCH = 100  # items per POST, as the emulator batches them
+
+
+async def _subscription_ids(stack: Stack) -> dict[tuple[str, str | None], str]:
+    return {
+        (s.owner_id, s.collection): s.subscription_id for s in await stack.emulator.subscriptions()
+    }
+
+
+async def _post_notifications(
+    stack: Stack,
+    keys: list[tuple[str, str, dt.date]],
+    subscription_ids: dict[tuple[str, str | None], str],
+) -> None:
+    """Post signed notifications exactly as the emulator would push them for these keys."""
+    items = [
+        {
+            "collectionType": collection,
+            "date": day.isoformat(),
+            "ownerId": owner,
+            "ownerType": "user",
+            "subscriptionId": subscription_ids[owner, collection],
+        }
+        for owner, collection, day in keys
+    ]
+    for start in range(0, len(items), BATCH):
+        body = encode(items[start : start + BATCH])
+        headers = {"content-type": "application/json", "x-fitbit-signature": fitbit_signature(body)}
+        answer = await stack.service.post("/fitbit/webhook", content=body, headers=headers)
+        assert answer.status_code == 204, answer.text
 
 
 async def test_a_thousand_notifications_cost_exactly_the_calls_their_keys_need(
     stack: Stack,
 ) -> None:
-    t0 = time.monotonic()
     await _connect(stack, *MANY_USERS)
-    print('connect', time.monotonic() - t0)
     today = (await stack.emulator.clock()).now.date()
     days = [today - dt.timedelta(days=n) for n in (3, 2, 1)]
     await stack.emulator.reset_counters()  # the connect flow's calls are not the sync's
     draw = random.Random(6)
-    notified: collections.Counter[tuple[str, str, dt.date]] = collections.Counter()
-    # Real changes behind some keys, so every table has rows to compare...
+    # Real changes at Fitbit behind some keys, pushed by the emulator...
     changes = [
-        (owner, resource, draw.choice(days))
-        for owner in MANY_USERS
-        for resource in ("activities", "weight", "fat", "sleep", "foods")
+        (owner, resource, draw.choice(days)) for owner in MANY_USERS for resource in RESOURCES
     ]
-    for owner, resource, day in changes:
-        collection = {"weight": "body", "fat": "body"}.get(resource, resource)
-        notified[owner, collection, day] += 1
-    # ...and the rest repeats and notifications with no change behind them, as Fitbit sends.
-    repeats = [
-        (draw.choice(MANY_USERS), draw.choice(list(CALLS)), draw.choice(days))
-        for _ in range(NOTIFICATIONS - len(changes))
-    ]
-    notified.update(repeats)
     gate = asyncio.Semaphore(8)
 
     async def change(owner: str, resource: str, day: dt.date) -> None:
         async with gate:
             await stack.emulator.add_log(owner, resource, day)
 
-    async def repeat(owner: str, collection: str, day: dt.date) -> None:
-        async with gate:
-            assert len(await stack.emulator.notify(owner, collection, day)) == 1
-
-    await asyncio.gather(*(change(*c) for c in changes), *(repeat(*r) for r in repeats))
-    print('changes', time.monotonic() - t0)
-    assert await _deliver(stack) == NOTIFICATIONS
-    print('deliver', time.monotonic() - t0)
+    await asyncio.gather(*(change(*c) for c in changes))
+    assert await _deliver(stack) == len(changes)
+    # ...then repeats and notifications with no change behind them, as Fitbit sends them.
+    repeats = [
+        (draw.choice(MANY_USERS), draw.choice(list(CALLS)), draw.choice(days))
+        for _ in range(NOTIFICATIONS - len(changes))
+    ]
+    await _post_notifications(stack, repeats, await _subscription_ids(stack))
+    notified = collections.Counter(repeats)
+    notified.update((owner, COLLECTIONS[resource], day) for owner, resource, day in changes)
     await _work(stack, workers=2)
-    print('work', time.monotonic() - t0)
 
     counters = await stack.emulator.counters()
     needed: collections.Counter[str] = collections.Counter()
@@ -197,8 +235,9 @@ async def test_a_thousand_notifications_cost_exactly_the_calls_their_keys_need(
     assert counters.rate_limited_total == 0
     async with stack.engine.connect() as conn:
         audit = await conn.execute(
-            select(Notification.owner_id, Notification.collection_type, Notification.date, func.count())
-            .group_by(Notification.owner_id, Notification.collection_type, Notification.date)
+            select(
+                Notification.owner_id, Notification.collection_type, Notification.date, func.count()
+            ).group_by(Notification.owner_id, Notification.collection_type, Notification.date)
         )
         assert {(o, c, d): n for o, c, d, n in audit} == dict(notified)
         requests = await conn.execute(
@@ -333,3 +372,195 @@ async def test_past_the_attempt_limit_the_request_fails_with_its_last_error(
     request = await _sync_request(stack, owner, "sleep", day)
     assert (request.status, request.attempts, request.last_error) == (SyncStatus.SYNCED, 0, None)
     await _assert_rows_match(stack, [(owner, "sleep", day)])
+
+
+# -- 4. a worker killed half-way ----------------------------------------------------------------
+
+
+async def _weights(stack: Stack) -> dict[int, float]:
+    async with stack.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT log_id, weight_kg FROM weight_log"))
+        return {int(log_id): float(kg) for log_id, kg in rows}
+
+
+async def test_a_worker_killed_mid_sync_leaves_whole_days_and_the_retry_completes(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # A killed worker's job runs again once its in-progress mark expires: job_timeout + 10 s.
+    stack = _tuned(stack, job_timeout=2)
+    owner = "KILL01"
+    day = _yesterday((await stack.emulator.clock()).now)
+    await _connect(stack, owner)
+    weight = await stack.emulator.add_log(owner, "weight", day, {"weight": 70.0})
+    await stack.emulator.add_log(owner, "fat", day)
+    await _deliver(stack)
+    await _work(stack)
+    await _assert_rows_match(stack, [(owner, "body", day)])
+    before = {table: await _stored_logs(stack, table) for table in ("weight_log", "body_fat_log")}
+    weights = await _weights(stack)
+    assert weights[int(weight["logId"])] == 70.0
+
+    # A new version of the day at Fitbit, whose calls now answer slowly: the kill lands after
+    # the weight answer and before the body fat answer.
+    await stack.emulator.change_log(owner, "weight", day, int(weight["logId"]), {"weight": 68.5})
+    await stack.emulator.add_log(owner, "fat", day)
+    await stack.emulator.reset_counters()
+    await stack.emulator.set_faults(latency_ms=700, path_prefix=f"/1/user/{owner}/body/")
+    await _deliver(stack)
+    output = tmp_path / "worker.log"
+    env = processes.service_env(stack.settings)
+    answered_at_kill = []
+    with processes.running("worker", env=env, output=output) as worker:
+
+        async def weight_answered() -> bool:
+            assert worker.poll() is None, output.read_text()
+            answered = (await stack.emulator.counters()).calls_total
+            if answered:
+                worker.kill()  # SIGKILL: no clean-up, no re-queueing
+                answered_at_kill.append(answered)
+            return answered > 0
+
+        await _eventually(weight_answered, "the worker process fetched the weights")
+        await asyncio.to_thread(worker.wait, processes.STOP_TIMEOUT)
+    assert answered_at_kill == [1], "the kill did not land between the two calls"
+    assert {t: await _stored_logs(stack, t) for t in before} == before  # the old day, whole
+    assert await _weights(stack) == weights
+    request = await _sync_request(stack, owner, "body", day)
+    assert request.status is SyncStatus.PENDING
+    assert request.synced_generation < request.generation
+
+    await stack.emulator.clear_faults()
+    await _work(stack)  # a new worker takes the job over once the dead one's mark expires
+    request = await _sync_request(stack, owner, "body", day)
+    assert request.status is SyncStatus.SYNCED
+    assert request.synced_generation == request.generation
+    assert (await _weights(stack))[int(weight["logId"])] == 68.5
+    await _assert_rows_match(stack, [(owner, "body", day)])
+
+
+# -- 5. changed while fetching ------------------------------------------------------------------
+
+
+class Watch:
+    """A pass-through in front of the emulator that records how many calls of each path were
+    in flight at once: two fetches of one key in parallel would show as two."""
+
+    def __init__(self, upstream: str, http: httpx.AsyncClient) -> None:
+        self.upstream, self.http = upstream, http
+        self.in_flight: collections.Counter[str] = collections.Counter()
+        self.most: collections.Counter[str] = collections.Counter()
+        methods = ["GET", "POST", "DELETE"]
+        self.app = Starlette(routes=[Route("/{path:path}", self.forward, methods=methods)])
+
+    async def forward(self, request: Request) -> Response:
+        path, query = request.url.path, request.url.query
+        self.in_flight[path] += 1
+        self.most[path] = max(self.most[path], self.in_flight[path])
+        try:
+            answer = await self.http.request(
+                request.method,
+                f"{self.upstream}{path}" + (f"?{query}" if query else ""),
+                headers={k: v for k, v in request.headers.items() if k != "host"},
+                content=await request.body(),
+            )
+        finally:
+            self.in_flight[path] -= 1
+        hop = {"content-length", "content-encoding", "transfer-encoding", "connection"}
+        headers = {k: v for k, v in answer.headers.items() if k not in hop}
+        return Response(answer.content, answer.status_code, headers=headers)
+
+
+async def test_a_change_during_the_fetch_is_fetched_once_more_never_in_parallel(
+    stack: Stack, redis: Redis
+) -> None:
+    owner = "LIVE01"
+    day = _yesterday((await stack.emulator.clock()).now)
+    path = f"/1.2/user/{owner}/sleep/date/{day.isoformat()}.json"
+    await _connect(stack, owner)
+    first = await stack.emulator.add_log(owner, "sleep", day)
+    await stack.emulator.reset_counters()
+    await stack.emulator.set_faults(latency_ms=1500, path_prefix="/1.2/user/")
+    await _deliver(stack)
+    async with httpx.AsyncClient(timeout=30) as http:
+        watch = Watch(stack.emulator.base_url, http)
+        async with serving(watch.app) as url:
+            workers = asyncio.create_task(_work(_tuned(stack, fitbit_api_url=url), workers=2))
+
+            async def fetching() -> bool:
+                return watch.in_flight[path] == 1
+
+            await _eventually(fetching, "the sleep fetch started")
+            # Fitbit changes the day while we fetch it, and tells us twice.
+            second = await stack.emulator.add_log(owner, "sleep", day)
+            await stack.emulator.delete_log(owner, "sleep", day, int(first["logId"]))
+            assert await _deliver(stack) == 2
+            assert watch.in_flight[path] == 1, "the notifications came after the fetch"
+            await workers
+
+    assert watch.most[path] == 1
+    assert (await stack.emulator.counters()).calls_by_user == {owner: 2}
+    request = await _sync_request(stack, owner, "sleep", day)
+    assert request.status is SyncStatus.SYNCED
+    assert request.synced_generation == request.generation
+    stored = (await _stored_logs(stack, "sleep_log"))[owner, day]
+    assert int(second["logId"]) in stored
+    assert int(first["logId"]) not in stored
+    await _assert_rows_match(stack, [(owner, "sleep", day)])
+
+
+# -- 6. revoked, deleted ------------------------------------------------------------------------
+
+
+async def test_revoke_and_delete_disconnect_without_calling_fitbit_and_skip_later_syncs(
+    stack: Stack,
+) -> None:
+    users = await _connect(stack, "GONE01", "GONE02")
+    day = _yesterday((await stack.emulator.clock()).now)
+    subscription_ids = await _subscription_ids(stack)
+    await stack.emulator.reset_counters()
+    await stack.emulator.revoke_user("GONE01")  # userRevokedAccess, to each subscription
+    await stack.emulator.delete_user("GONE02")  # deleteUser, likewise
+    assert await _deliver(stack) == 8
+    await _work(stack)
+
+    assert (await stack.emulator.counters()).calls_total == 0
+    async with stack.engine.connect() as conn:
+        statuses = dict((await conn.execute(select(User.id, User.status))).all())
+        tokens = (
+            await conn.execute(select(ProviderAccount.access_token, ProviderAccount.refresh_token))
+        ).all()
+        subscriptions = await conn.scalar(select(func.count()).select_from(Subscription))
+        events = (
+            await conn.execute(
+                select(AccountEvent.user_id, AccountEvent.kind).where(
+                    AccountEvent.kind.startswith("account_")
+                )
+            )
+        ).all()
+        requests = (
+            await conn.execute(
+                select(SyncRequest.owner_id, SyncRequest.collection, SyncRequest.status)
+            )
+        ).all()
+    assert statuses == dict.fromkeys(users.values(), UserStatus.DISCONNECTED)
+    assert tokens == [(None, None), (None, None)]
+    assert subscriptions == 0
+    assert sorted(events) == sorted(
+        [(users["GONE01"], "account_revoked"), (users["GONE02"], "account_deleted")]
+    )
+    assert sorted(requests) == [
+        ("GONE01", "account_revoked", SyncStatus.SYNCED),
+        ("GONE02", "account_deleted", SyncStatus.SYNCED),
+    ]
+
+    # A late data notification (at-least-once delivery) finds nobody to sync for.
+    await _post_notifications(
+        stack, [("GONE01", "sleep", day), ("GONE02", "body", day)], subscription_ids
+    )
+    await _work(stack)
+    assert (await stack.emulator.counters()).calls_total == 0
+    for owner, collection in (("GONE01", "sleep"), ("GONE02", "body")):
+        request = await _sync_request(stack, owner, collection, day)
+        assert request.status is SyncStatus.FAILED
+        assert request.last_error == "the provider account is not connected"
+    assert await _stored_logs(stack, "sleep_log") == {}
