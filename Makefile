@@ -21,6 +21,9 @@ typecheck: .venv/.synced
 pytest: .venv/.synced
 	$(RUN) pytest -q $(PYTEST_ARGS)
 
+bench: .venv/.synced  ## Benchmarks: ratios against same-run baselines (ONLY=freshness,calls,...)
+	$(RUN) python -m bench.run $(if $(ONLY),--only $(ONLY))
+
 .tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)

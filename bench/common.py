@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 import psutil
+from redis.asyncio import Redis
 
 from service import embedded
 from service.settings import async_database_url
@@ -24,7 +25,11 @@ from service.store import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / ".local" / "bench"
+LOGS = LOCAL / "logs"
+CLIENT_ID = "23BNCH"
 CLIENT_SECRET = "bench-client-secret"
+# A fixed Fernet key: benchmark databases are thrown away.
+TOKEN_KEY = "pSqHJoFTPVzhdA1mPHjIfZs6X7zVZ0k4hZgyE2iDSqI="
 VERIFICATION_CODE = "bench-verification-code"
 
 
@@ -40,7 +45,7 @@ def redis_url() -> str:
     if url := os.environ.get("REDIS_URL"):
         return url
     if embedded.is_listening("127.0.0.1", 6379):
-        return "redis://127.0.0.1:6379/13"
+        return "redis://127.0.0.1:6379/6"
     return embedded.start_redis(LOCAL / "redis")
 
 
@@ -83,31 +88,68 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
-    process = subprocess.Popen(  # noqa: S603 - our own commands
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        _wait_ready(process, port)
-        yield Server(process, port)
-    finally:
-        process.terminate()
+def running(command: list[str], env: dict[str, str], name: str) -> Iterator[Process]:
+    """A child process whose output goes to `.local/bench/logs/<name>.log`; stopped at the end
+    with SIGTERM (SIGKILL after 20 s)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own commands
+            command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield Process(process, log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
-def _wait_ready(process: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
+@dataclass
+class Process:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def check(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.log.stem} exited:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+
+@contextlib.contextmanager
+def serving(
+    command: list[str], env: dict[str, str], port: int, name: str = "server"
+) -> Iterator[Server]:
+    with running(command, env, name) as child:
+        _wait_ready(child, port)
+        yield Server(child.process, port)
+
+
+def _wait_ready(child: Process, port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not embedded.is_listening("127.0.0.1", port, timeout=0.2):
-        if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"server exited during startup:\n{stderr[-2000:]}")
+        child.check()
         if time.monotonic() > deadline:
-            raise RuntimeError("server did not start listening in time")
+            raise RuntimeError(f"{child.log.stem} did not start listening in time")
         time.sleep(0.1)
+
+
+async def _flush_redis(url: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+def flush_redis() -> None:
+    """Empty the benchmarks' own Redis database (DB 6 unless REDIS_URL names another)."""
+    asyncio.run(_flush_redis(redis_url()))
 
 
 def python_command(*args: str) -> list[str]:
@@ -164,3 +206,38 @@ def _ms(text: str) -> float:
         return 0.0
     value, unit = float(match.group(1)), match.group(2)
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+@dataclass
+class Figure:
+    """One measured figure: a ratio against a same-run baseline, or a count, with its target."""
+
+    name: str
+    value: float
+    unit: str  # "ratio", "ms", "calls/key", "count", ...
+    target: str = ""  # e.g. ">= 0.10"; empty: reported, not judged
+    met: bool | None = None
+    baseline: str = ""  # what the ratio is taken against, as measured in the same run
+    detail: str = ""  # the load and context; the measured reason when the target is missed
+
+
+def at_least(value: float, floor: float) -> tuple[str, bool]:
+    return f">= {floor:g}", value >= floor
+
+
+def at_most(value: float, ceiling: float) -> tuple[str, bool]:
+    return f"<= {ceiling:g}", value <= ceiling
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of `values` (0 when empty)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(min(int(fraction * len(ordered) + 0.999999) - 1, len(ordered) - 1), 0)
+    return ordered[rank]
+
+
+def cpu_busy(seconds: float) -> float:
+    """Fraction of all cores busy over `seconds` (blocking)."""
+    return psutil.cpu_percent(interval=seconds) / 100
