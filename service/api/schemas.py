@@ -6,12 +6,18 @@ its own attribute schema, derived from the SQL types of its attribute expression
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from service.api import paging, params
 from service.api.resource import Resource, nullable, python_type
+
+# The format of a date and time without UTC offset (a person's local time); not one JSON Schema
+# defines, so the pattern says it too.
+LOCAL_DATE_TIME = "local-date-time"
 
 # Subscripted with values known only at run time, which static typing cannot follow.
 _List: Any = list
@@ -98,10 +104,12 @@ def _document_models(resource: Resource) -> tuple[type[BaseModel], type[BaseMode
 def collection_parameters(resource: Resource) -> list[dict[str, Any]]:
     """OpenAPI parameters of `GET /v1/<type>`: sort, page[...] and the resource's filters."""
     sortable = ", ".join(resource.sortable)
+    field = "-?(" + "|".join(re.escape(name) for name in resource.sortable) + ")"
     sort = _parameter(
         params.SORT,
-        f"Comma-separated fields, `-` for descending; ties are broken by id, in the "
-        f"direction of the last field. Fields: {sortable}.",
+        f"Comma-separated fields, each at most once, `-` for descending; ties are broken by "
+        f"id, in the direction of the last field. Fields: {sortable}.",
+        schema={"type": "string", "pattern": f"^{field}(,{field})*$"},
         default=resource.default_sort,
     )
     return [sort, *_page_parameters(), *_filter_parameters(resource)]
@@ -118,22 +126,23 @@ def _attributes_model(name: str, resource: Resource) -> type[BaseModel]:
 
 
 def _page_parameters() -> list[dict[str, Any]]:
-    integer = {"type": "integer", "minimum": 0}
+    integer = {"type": "integer", "minimum": 0, "maximum": paging.MAX_INTEGER}
     return [
         _parameter(
             paging.PAGE_SIZE,
-            "Skip-based paging (the default): items per page; 0 gives only meta.count.",
+            "Skip-based paging (the default): items per page, at most the server's "
+            "API_PAGE_SIZE_MAX; 0 gives only meta.count.",
             schema=integer,
         ),
         _parameter(
             paging.PAGE_NUMBER,
             "Skip-based paging: the page, from 1.",
-            schema={"type": "integer", "minimum": 1, "default": 1},
+            schema={"type": "integer", "minimum": 1, "maximum": paging.MAX_INTEGER, "default": 1},
         ),
         _parameter(
             paging.PAGE_LIMIT,
-            "Cursor-based paging: items per page; 0 gives only "
-            "meta.count. Not with page[size] or page[number].",
+            "Cursor-based paging: items per page, at most the server's API_PAGE_SIZE_MAX; "
+            "0 gives only meta.count. Not with page[size] or page[number].",
             schema=integer,
         ),
         _parameter(paging.PAGE_AFTER, "Cursor-based paging: the opaque cursor of links.next."),
@@ -143,16 +152,56 @@ def _page_parameters() -> list[dict[str, Any]]:
 def _filter_parameters(resource: Resource) -> list[dict[str, Any]]:
     parameters = []
     for f in resource.filters:
+        value = _value_schema(f.parse)
+        values = {
+            "type": "array",
+            "items": value,
+            "minItems": 1,
+            "maxItems": params.MAX_FILTER_VALUES,
+        }
         parameters.append(
-            _parameter(f"filter[{f.name}]", f"{f.description} Comma-separated: any of the values.")
+            _parameter(
+                f"filter[{f.name}]",
+                f"{f.description} Comma-separated: any of the values.",
+                schema=values,
+                style={"style": "form", "explode": False},
+            )
         )
         for op in params.RANGE_OPERATORS if f.ranged else ():
-            parameters.append(_parameter(f"filter[{f.name}][{op}]", f"{f.description} ({op})."))
+            parameters.append(
+                _parameter(f"filter[{f.name}][{op}]", f"{f.description} ({op}).", schema=value)
+            )
     return parameters
 
 
+# What each filter value parser accepts. No value holds a comma, which separates values.
+_VALUE_SCHEMAS: dict[Callable[[str], object], dict[str, Any]] = {
+    params.integer: {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+    params.word: {"type": "string", "pattern": "^[^,\\u0000]+$"},
+    params.date: {"type": "string", "format": "date"},
+    params.timestamp: {"type": "string", "format": "date-time"},
+    params.local_timestamp: {
+        "type": "string",
+        "format": LOCAL_DATE_TIME,
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$",
+    },
+}
+
+
+def _value_schema(parse: Callable[[str], object]) -> dict[str, Any]:
+    """A filter value as JSON Schema, so that clients, and fuzzers, can tell a valid one."""
+    if isinstance(parse, params.OneOf):
+        return {"type": "string", "enum": list(parse.values)}
+    return dict(_VALUE_SCHEMAS.get(parse, _VALUE_SCHEMAS[params.word]))
+
+
 def _parameter(
-    name: str, description: str, *, schema: dict[str, Any] | None = None, default: str | None = None
+    name: str,
+    description: str,
+    *,
+    schema: dict[str, Any] | None = None,
+    default: str | None = None,
+    style: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     schema = dict(schema or {"type": "string"})
     if default is not None:
@@ -163,4 +212,5 @@ def _parameter(
         "required": False,
         "description": description,
         "schema": schema,
+        **(style or {}),
     }
