@@ -153,10 +153,11 @@ def _run_started(settings: Settings, user: str, wanted: backfills.Range) -> int 
             )
         await backfills.enqueue(clients.redis, started)
         verb = "resumed" if started.resumed else "started"
-        print(started.backfill_id)
+        print(started.backfill_id, flush=True)
         print(
-            f"backfill {started.backfill_id} {verb}: {len(started.schedule)} keys queued",
+            f"backfill {started.backfill_id} {verb}: {len(started.schedule)} keys to fetch",
             file=sys.stderr,
+            flush=True,
         )
         result.append(str(started.backfill_id))
         return 0
@@ -205,7 +206,7 @@ def bar(progress: Progress) -> str:
 
 
 def progress_text(progress: Progress) -> str:
-    percent = 100 * (progress.done + progress.failed) // max(progress.total, 1)
+    percent = 100 * progress.done // max(progress.total, 1)
     text = (
         f"backfill {progress.id}: {progress.done}/{progress.total} done ({percent}%), "
         f"{progress.failed} failed, {progress.pending} pending"
