@@ -83,7 +83,7 @@ def jsonable(value: Any) -> Any:
         return {str(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(item) for item in value]
-    if isinstance(value, dt.date):  # datetimes too
+    if isinstance(value, dt.date | dt.time):  # datetimes too
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value

@@ -18,6 +18,7 @@ from service.api.paging import Page, ParameterError, parse_page
 SORT = "sort"
 RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
 MAX_FILTER_VALUES = 100
+UNSIGNED_64_MAX = 2**64 - 1
 ID = "id"
 
 _FILTER = re.compile(r"filter\[([^\[\]]+)\](?:\[([^\[\]]+)\])?")
@@ -163,6 +164,13 @@ def _value(param: str, spec: FilterSyntax, text: str) -> object:
 def integer(text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,18}", text):
         raise ValueError("expected a non-negative integer")
+    return int(text)
+
+
+def unsigned_64(text: str) -> int:
+    """A provider's log id: unsigned 64-bit, beyond `integer` (and a signed BIGINT)."""
+    if not re.fullmatch(r"[0-9]{1,20}", text) or int(text) > UNSIGNED_64_MAX:
+        raise ValueError("expected an unsigned 64-bit integer")
     return int(text)
 
 

@@ -177,6 +177,7 @@ def _filter_parameters(resource: Resource) -> list[dict[str, Any]]:
 # What each filter value parser accepts. No value holds a comma, which separates values.
 _VALUE_SCHEMAS: dict[Callable[[str], object], dict[str, Any]] = {
     params.integer: {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+    params.unsigned_64: {"type": "integer", "minimum": 0, "maximum": params.UNSIGNED_64_MAX},
     params.word: {"type": "string", "pattern": "^[^,\\u0000]+$"},
     params.date: {"type": "string", "format": "date"},
     params.timestamp: {"type": "string", "format": "date-time"},

@@ -104,6 +104,8 @@ class Colour(enum.StrEnum):
     ("parse", "text", "value"),
     [
         (params.integer, "42", 42),
+        (params.unsigned_64, "18446744073709551615", 2**64 - 1),
+        (params.unsigned_64, "0", 0),
         (params.date, "2026-11-21", dt.date(2026, 11, 21)),
         (params.timestamp, "2026-11-21T08:00:00Z", dt.datetime(2026, 11, 21, 8, tzinfo=dt.UTC)),
         (params.one_of(Colour), "red", "red"),
@@ -121,6 +123,9 @@ def test_value_parsers(parse: object, text: str, value: object) -> None:
         (params.integer, "-1"),
         (params.integer, "1.0"),
         (params.integer, "9" * 19),
+        (params.unsigned_64, "18446744073709551616"),  # 2**64
+        (params.unsigned_64, "-1"),
+        (params.unsigned_64, "١٢"),  # digits, but not ASCII ones
         (params.date, "2026-11-31"),
         (params.date, "20261121"),
         (params.timestamp, "2026-11-21T08:00:00"),  # no offset: which 8 o'clock?
