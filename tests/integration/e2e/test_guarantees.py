@@ -10,7 +10,7 @@ import collections
 import datetime as dt
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,8 @@ async def _connect(stack: Stack, *fitbit_users: str) -> dict[str, int]:
 async def _deliver(stack: Stack) -> int:
     """Push what the emulator holds to our webhook; how many items it accepted."""
     deliveries = await stack.emulator.flush()
-    assert {d.status for d in deliveries} <= {204}, deliveries
+    assert deliveries
+    assert {d.status for d in deliveries} == {204}, deliveries
     return sum(len(d.notifications) for d in deliveries)
 
 
@@ -126,21 +127,14 @@ async def _assert_rows_match(stack: Stack, keys: Iterable[tuple[str, str, dt.dat
     for collection, tables in LOG_TABLES.items():
         for table, resource in tables.items():
             wanted = [(owner, day) for owner, c, day in keys if c == collection]
-            expected = {
-                (owner, day): ids
-                for (owner, day), ids in zip(
-                    wanted,
-                    await asyncio.gather(
-                        *(_emulated_logs(stack, owner, resource, day) for owner, day in wanted)
-                    ),
-                    strict=True,
-                )
-                if ids
-            }
+            emulated = await asyncio.gather(
+                *(_emulated_logs(stack, owner, resource, day) for owner, day in wanted)
+            )
+            expected = {key: ids for key, ids in zip(wanted, emulated, strict=True) if ids}
             assert await _stored_logs(stack, table) == expected, table
 
 
-async def _eventually(check: Any, what: str) -> None:
+async def _eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
     deadline = time.monotonic() + EVENTUALLY
     while not await check():
         assert time.monotonic() < deadline, f"not within {EVENTUALLY} s: {what}"
