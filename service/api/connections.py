@@ -68,7 +68,8 @@ async def create_connection(document: ConnectionBody, connector: ConnectorDep) -
     tags=["users"],
     summary="Disconnect a person",
     operation_id="disconnect_user",
-    response_class=Response,
+    # The answer is empty, but failures are JSON:API documents, and documented so.
+    response_class=JsonApiResponse,
     responses={
         204: {"description": "Disconnected now, or already before"},
         **failures.responses(404),

@@ -134,7 +134,8 @@ for _method in ("PUT", "POST"):
     summary="Unsubscribe one collection",
     operation_id="delete_user_subscription",
     dependencies=_write,
-    response_class=Response,
+    # The answer is empty, but failures are JSON:API documents, and documented so.
+    response_class=JsonApiResponse,
     responses={
         204: {"description": "Not subscribed (any more)"},
         **failures.responses(404, 409, 502, 503),
