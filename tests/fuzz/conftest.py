@@ -32,7 +32,7 @@ STARTUP_TIMEOUT = 10.0
 
 # Examples per operation: a few dozen keep the normal suite quick; `FUZZ_EXAMPLES=1000` (or
 # `make fuzz`) searches longer.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 
 
 @contextmanager
