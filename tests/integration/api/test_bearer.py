@@ -9,19 +9,26 @@ from service.api import scopes
 from tests.integration.api.conftest import NewClient, get_token, jsonapi_client
 
 
-async def v1_paths(api: httpx.AsyncClient) -> list[str]:
+async def v1_operations(api: httpx.AsyncClient) -> list[tuple[str, str, str]]:
+    """Every `/v1` operation: method, a path to call it at, and the scope it documents."""
     spec = (await api.get("/openapi.json")).json()
-    paths = [path.replace("{id}", "1") for path in spec["paths"] if path.startswith("/v1/")]
-    assert len(paths) >= 8
-    return paths
+    operations = [
+        (method.upper(), path.replace("{id}", "1").replace("{collection}", "sleep"), scope)
+        for path, item in spec["paths"].items()
+        if path.startswith("/v1/")
+        for method, operation in item.items()
+        for scope in operation["security"][0]["OAuth2"]
+    ]
+    assert len(operations) >= 8
+    return operations
 
 
 async def test_every_route_refuses_a_request_without_a_token(
     api: httpx.AsyncClient, anonymous: httpx.AsyncClient
 ) -> None:
-    for path in await v1_paths(api):
-        answer = await anonymous.get(path)
-        assert answer.status_code == 401, path
+    for method, path, _ in await v1_operations(api):
+        answer = await anonymous.request(method, path)
+        assert answer.status_code == 401, (method, path)
         assert answer.headers["www-authenticate"] == 'Bearer realm="fitbit-subscriber"'
         (error,) = answer.json()["errors"]
         assert (error["status"], error["code"]) == ("401", "Unauthorized")
@@ -47,15 +54,19 @@ async def test_other_schemes_are_not_a_token(anonymous: httpx.AsyncClient) -> No
 async def test_a_token_without_the_scope_is_forbidden_on_every_route(
     api: httpx.AsyncClient, new_client: NewClient
 ) -> None:
-    writer = await new_client(scopes.SUBSCRIPTIONS_WRITE)
-    async with jsonapi_client(api, await get_token(api, writer)) as client:
-        for path in await v1_paths(api):
-            answer = await client.get(path)
-            assert answer.status_code == 403, path
-            challenge = answer.headers["www-authenticate"]
-            assert 'error="insufficient_scope"' in challenge
-            assert 'scope="read"' in challenge
-            assert answer.json()["errors"][0]["code"] == "Forbidden"
+    other = {scopes.READ: scopes.SUBSCRIPTIONS_WRITE, scopes.SUBSCRIPTIONS_WRITE: scopes.READ}
+    for scope, lacking in other.items():
+        credentials = await new_client(lacking)
+        async with jsonapi_client(api, await get_token(api, credentials)) as client:
+            for method, path, needed in await v1_operations(api):
+                if needed != scope:
+                    continue
+                answer = await client.request(method, path)
+                assert answer.status_code == 403, (method, path)
+                challenge = answer.headers["www-authenticate"]
+                assert 'error="insufficient_scope"' in challenge
+                assert f'scope="{scope}"' in challenge
+                assert answer.json()["errors"][0]["code"] == "Forbidden"
 
 
 async def test_a_read_token_reads(api: httpx.AsyncClient, new_client: NewClient) -> None:
