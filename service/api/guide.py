@@ -37,16 +37,32 @@ fetched. `page[size]=0` or `page[limit]=0` returns only the count.
 `filter[name]=a,b` matches any of the values; range filters also take
 `filter[name][gte|gt|lte|lt]=value`. Unknown parameters are a 400.
 
+# Connecting people
+With the `subscriptions:write` scope. `POST /v1/connections` with
+`{"data": {"type": "connections", "attributes": {"user_ref": "..."}}}` answers a single-use
+`authorization_url` (valid 10 minutes): send the person there; Fitbit brings them back to
+`/fitbit/callback`, which subscribes every collection whose scope they granted.
+`/v1/users/{id}/subscriptions` lists, adds (`POST`, one collection or all granted;
+`PUT /v1/users/{id}/subscriptions/{collection}`) and removes (`DELETE .../{collection}`) them
+at Fitbit; both are idempotent. `DELETE /v1/users/{id}` disconnects the person.
+`/v1/account-events` tells what happened to connections (revoked at Fitbit, say).
+Request bodies are JSON:API documents sent as `application/vnd.api+json`.
+
 # Errors
 `errors` objects with `status`, `code`, `title`, `detail`, and `source.parameter` naming
-the query parameter at fault.
+the query parameter at fault, or `source.pointer` the member of the body. A 409's `code`
+says what stands in the way: `UserDisconnected`, `UserReauthRequired`, `ScopeNotGranted`,
+`SubscriptionConflict`; Fitbit failing is a 502 or 503 (`ProviderUnavailable`,
+`ProviderRateLimited` with `Retry-After`).
 """
 
 AUTHENTICATION = "Tokens for API clients (RFC 6749 client credentials and refresh token)."
+CONNECTIONS = "Begin connecting a person to Fitbit: a consent URL for a user_ref."
 
 
 def tags(resources: tuple[Resource, ...]) -> list[dict[str, Any]]:
     return [
         {"name": "oauth", "description": AUTHENTICATION},
+        {"name": "connections", "description": CONNECTIONS},
         *({"name": r.type, "description": r.description} for r in resources),
     ]

@@ -103,8 +103,16 @@ def test_the_token_endpoint_documents_its_form(spec: dict[str, Any]) -> None:
 
 def test_the_guide_explains_authentication_and_paging(spec: dict[str, Any]) -> None:
     guide = spec["info"]["description"]
-    for words in ("/oauth/token", "clients create", "page[limit]", "meta.count", "filter["):
+    for words in (
+        "/oauth/token",
+        "clients create",
+        "page[limit]",
+        "meta.count",
+        "filter[",
+        "POST /v1/connections",
+        "source.pointer",
+    ):
         assert words in guide
     tags = {tag["name"]: tag["description"] for tag in spec["tags"]}
     assert {"oauth", "users", "notifications", "sync-requests", "subscriptions"} <= set(tags)
-    assert "account-events" in tags
+    assert {"account-events", "connections"} <= set(tags)
