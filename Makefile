@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: run test lint typecheck pytest bench faults clean
+.PHONY: run test lint typecheck pytest fuzz bench faults clean
 
 run: .venv/.synced  ## Start the whole service locally (embedded PostgreSQL/Redis unless configured)
 	$(RUN) fitbit-subscriber dev
@@ -20,6 +20,9 @@ typecheck: .venv/.synced
 
 pytest: .venv/.synced
 	$(RUN) pytest -q $(PYTEST_ARGS)
+
+fuzz: .venv/.synced  ## Fuzz the API and the properties longer: FUZZ_EXAMPLES per operation
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(RUN) pytest -q --timeout=0 tests/fuzz $(PYTEST_ARGS)
 
 bench: .venv/.synced  ## Benchmarks: ratios against same-run baselines (ONLY=freshness,calls,...)
 	$(RUN) python -m bench.run $(if $(ONLY),--only $(ONLY))

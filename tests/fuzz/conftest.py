@@ -30,9 +30,14 @@ from tests.integration.api import rows
 
 STARTUP_TIMEOUT = 10.0
 
-# Examples per operation: a few dozen keep the normal suite quick; `FUZZ_EXAMPLES=1000` (or
-# `make fuzz`) searches longer.
+# Examples per API operation: a dozen keep the normal suite near a minute; `make fuzz`
+# (FUZZ_EXAMPLES=500 unless given) searches longer, the property tests with it.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+
+
+def at_least(examples: int) -> int:
+    """A property test's examples: its own number, or more when fuzzing longer."""
+    return max(examples, EXAMPLES)
 
 
 @contextmanager

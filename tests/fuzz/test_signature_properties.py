@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from service.providers.fitbit import signature
 from tests.conftest import CLIENT_SECRET
-from tests.fuzz.conftest import Served
+from tests.fuzz.conftest import Served, at_least
 
-PROPERTY = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+PROPERTY = settings(max_examples=at_least(300), deadline=None, derandomize=True, database=None)
 
 Mutation = Callable[[str], str]
 
@@ -155,7 +155,7 @@ def post(client: httpx.Client, body: bytes, signed: str) -> httpx.Response:
 
 
 @settings(
-    max_examples=15,
+    max_examples=at_least(15),
     deadline=None,
     derandomize=True,
     database=None,
