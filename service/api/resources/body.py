@@ -8,7 +8,6 @@ from service.store.models import BodyFatLog, WeightLog
 
 _SOURCE = "Where it came from, e.g. Aria, API; empty when the provider names none."
 
-
 WEIGHT = health.data_resource(
     WeightLog,
     "weight-logs",

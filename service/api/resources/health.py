@@ -79,7 +79,7 @@ def data_resource(
 
 
 def owner_filter(model: type[DayRowMixin]) -> Filter:
-    """`filter[owner]=<provider user id>,...`, as on the resources that store one."""
+    """`filter[owner]=<provider user id>,...`: rows of the people holding those accounts."""
 
     def where(op: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
         return exists().where(
@@ -91,17 +91,17 @@ def owner_filter(model: type[DayRowMixin]) -> Filter:
     return Filter("owner", where, description="The provider's user id (Fitbit: ownerId).")
 
 
-def log_id(log_id: Expression) -> Attribute:
+def log_id(column: Expression) -> Attribute:
     # Unsigned 64-bit: above 2**53 a JSON number loses digits in most parsers, so it is text.
     return Attribute(
-        cast(log_id, Text),
+        cast(column, Text),
         "The provider's id of the entry, an unsigned 64-bit integer written as a string.",
     )
 
 
-def log_id_filter(log_id: Expression) -> Filter:
+def log_id_filter(column: Expression) -> Filter:
     return Filter.on(
-        "log_id", log_id, params.unsigned_64, description="The provider's id of the entry."
+        "log_id", column, params.unsigned_64, description="The provider's id of the entry."
     )
 
 
