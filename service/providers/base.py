@@ -22,6 +22,9 @@ ACCOUNT_COLLECTIONS = {
     ChangeKind.ACCOUNT_DELETED: "account_deleted",
 }
 
+# A sync job's id is its key: "sync:<provider>:<owner>:<collection>:<date>".
+JOB_PREFIX = "sync"
+
 
 @dataclass(frozen=True, slots=True)
 class SyncKey:
@@ -33,7 +36,22 @@ class SyncKey:
     date: dt.date
 
     def job_id(self) -> str:
-        return f"sync:{self.provider}:{self.owner_id}:{self.collection}:{self.date.isoformat()}"
+        day = self.date.isoformat()
+        return f"{JOB_PREFIX}:{self.provider}:{self.owner_id}:{self.collection}:{day}"
+
+    @classmethod
+    def from_job_id(cls, job_id: str) -> SyncKey | None:
+        """The key a sync job's id names; None for any other job (a cron's, say)."""
+        prefix, _, rest = job_id.partition(":")
+        provider, _, rest = rest.partition(":")
+        parts = rest.rsplit(":", 2)
+        if prefix != JOB_PREFIX or len(parts) != 3:
+            return None
+        owner_id, collection, day = parts
+        try:
+            return cls(provider, owner_id, collection, dt.date.fromisoformat(day))
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)

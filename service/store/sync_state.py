@@ -72,6 +72,20 @@ async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
     return None if row is None else SyncTarget(*row)
 
 
+async def is_pending(session: AsyncSession, key: SyncKey) -> bool:
+    return bool(
+        await session.scalar(
+            select(literal(True)).where(
+                SyncRequest.provider == key.provider,
+                SyncRequest.owner_id == key.owner_id,
+                SyncRequest.collection == key.collection,
+                SyncRequest.date == key.date,
+                SyncRequest.status == SyncStatus.PENDING,
+            )
+        )
+    )
+
+
 async def mark_synced(session: AsyncSession, request_id: int, generation: int) -> int:
     """Record that `generation` is fetched; return the current generation (maybe newer)."""
     done = SyncRequest.generation == generation

@@ -18,6 +18,7 @@ from typing import Any
 
 from arq import Retry
 
+from service import queue
 from service.connect.vault import ReauthRequired
 from service.providers import errors
 from service.providers.base import ACCOUNT_COLLECTIONS, SyncKey
@@ -48,6 +49,20 @@ async def sync(
     if collection in ACCOUNT_EVENTS:
         return await deps.account_event(key)
     return await sync_key(deps, key, Priority(priority))
+
+
+async def requeue_if_changed(ctx: dict[str, Any]) -> None:
+    """arq's `after_job_end`: a notification that landed after the sync committed but before
+    arq deleted the job could not queue a job of its own (the key's job still existed), so
+    queue it now; a key whose job is still queued (deferred, retried) is left alone."""
+    key = SyncKey.from_job_id(str(ctx.get("job_id", "")))
+    if key is None:
+        return
+    deps = SyncDeps.of(ctx)
+    async with deps.sessions() as session:
+        pending = await sync_state.is_pending(session, key)
+    if pending:
+        await queue.enqueue_sync(ctx["redis"], key)
 
 
 async def sync_key(deps: SyncDeps, key: SyncKey, priority: Priority) -> str:

@@ -51,6 +51,7 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
         "queue_name": queue.QUEUE_NAME,
         "on_startup": startup,
         "on_shutdown": shutdown,
+        "after_job_end": tasks.requeue_if_changed,
         # The job id is the sync key: a kept result would block the key's next change.
         "keep_result": 0,
         "poll_delay": settings.poll_delay,
