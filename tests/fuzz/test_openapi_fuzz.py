@@ -102,6 +102,9 @@ def fuzz(operation: Operation, page_size_max: int, call: Callable[[AnyCase], obj
     run()
 
 
+# Every operation's examples run in one test: allow it more than the suite's 120 s per test on
+# a loaded machine (its own run is about a minute).
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("authenticated", [True, False], ids=["token", "no-token"])
 def test_every_operation_answers_as_documented(
     served: Served, settings: Settings, authenticated: bool, subtests: pytest.Subtests
