@@ -32,7 +32,7 @@ from service.connect.runtime import open_connector
 from service.emulator.testing import EmulatorControl
 from service.settings import Settings
 
-CONNECT_CONCURRENCY = 8
+CONNECT_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,14 @@ class Stack:
 @contextlib.asynccontextmanager
 async def open_stack(processes: Processes) -> AsyncIterator[Stack]:
     db = await asyncpg.create_pool(processes.database_url, min_size=1, max_size=4)
+    # uvicorn closes a connection idle for 5 s; dropping ours sooner avoids reusing one that
+    # the server is closing at that moment.
+    limits = httpx.Limits(max_connections=100, keepalive_expiry=2.0)
     try:
-        async with EmulatorControl(processes.emulator_url) as control:
+        async with (
+            httpx.AsyncClient(timeout=30, limits=limits) as client,
+            EmulatorControl(processes.emulator_url, client=client) as control,
+        ):
             yield Stack(processes, control, db)
     finally:
         await db.close()
