@@ -51,12 +51,19 @@ async def measure(jobs: int) -> dict[str, float]:
         job_timeout=settings.job_timeout,
         handle_signals=False,
     )
+    cpu = time.process_time()
     try:
         await worker.main()
     finally:
         await worker.close()
+    cpu = time.process_time() - cpu
     elapsed = marks[-1] - marks[0] if len(marks) > 1 else 0.0
-    return {"jobs": len(marks), "seconds": elapsed, "rate": (len(marks) - 1) / elapsed}
+    return {
+        "jobs": len(marks),
+        "seconds": elapsed,
+        "rate": (len(marks) - 1) / elapsed,
+        "cpu_ms": cpu / max(len(marks), 1) * 1000,
+    }
 
 
 def main() -> None:
