@@ -80,7 +80,7 @@ class Demo:
             f"  demo person   Fitbit user {DEMO_USER}, our user id {self.user_id}\n"
             f"  API client    id {self.client_id}  secret {self.client_secret}\n"
             f"\nToday's steps of the demo person:\n"
-            f'  curl -s -H "Authorization: Bearer {token}" \\\n'
+            f'  curl -gs -H "Authorization: Bearer {token}" \\\n'
             f"    '{self.api}/v1/activity-summaries?filter[user]={self.user_id}"
             f"&filter[date][gte]={today}'\n"
             f"\nThe emulator changes the demo person's data every few seconds. Ctrl-C stops.\n",
