@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # The providers this deployment serves, comma- or space-separated; the first is the one
+    # people connect to when a request names none. Each needs its own settings below.
+    enabled_providers: str = "fitbit"
+
     fitbit_client_id: str | None = None
     fitbit_client_secret: SecretStr | None = None
     fitbit_verification_code: SecretStr | None = None

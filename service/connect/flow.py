@@ -21,13 +21,10 @@ from service.connect.cipher import TokenCipher
 from service.connect.vault import Vault
 from service.errors import ServiceError
 from service.providers import errors
+from service.providers.errors import SubscriptionConflict
 from service.providers.fitbit import PROVIDER, oauth
 from service.providers.fitbit.client import FitbitClient
-from service.providers.fitbit.subscriptions import (
-    SubscriptionApi,
-    SubscriptionConflict,
-    subscription_id,
-)
+from service.providers.fitbit.subscriptions import SubscriptionApi, subscription_id
 from service.settings import Settings
 from service.store import data
 from service.store.models import ProviderAccount, Subscription, User, UserStatus

@@ -69,16 +69,18 @@ class Vault:
             raise errors.ProviderUnavailable("token refresh lock not acquired in time") from None
 
     async def store_grant(self, session: AsyncSession, account_id: int, grant: TokenGrant) -> None:
+        """Store a grant's tokens, merging: a grant without a refresh token keeps the stored
+        one (Google does not rotate them), never overwriting it with nothing."""
         expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=grant.expires_in)
+        values = {
+            "access_token": self.cipher.encrypt(grant.access_token),
+            "access_expires_at": expires_at,
+            "scopes": sorted(grant.scopes),
+        }
+        if grant.refresh_token:
+            values["refresh_token"] = self.cipher.encrypt(grant.refresh_token)
         await session.execute(
-            update(ProviderAccount)
-            .where(ProviderAccount.id == account_id)
-            .values(
-                access_token=self.cipher.encrypt(grant.access_token),
-                refresh_token=self.cipher.encrypt(grant.refresh_token),
-                access_expires_at=expires_at,
-                scopes=sorted(grant.scopes),
-            )
+            update(ProviderAccount).where(ProviderAccount.id == account_id).values(values)
         )
 
     async def _refresh_locked(self, account_id: int, failed_token: str | None) -> str:

@@ -1,11 +1,31 @@
-"""What every provider hands to the provider-neutral parts of the service."""
+"""The provider boundary: the neutral types every provider hands to the rest of the service, and
+what a provider supplies (`Descriptor`, static; `Provider`, live) — the only way `sync/`,
+`connect/`, `webhook/`, `api/` and `app.py` reach provider behaviour (through `registry`).
+
+    Descriptor   name (the `provider` column), route prefix, collections and their scopes,
+                 calls per collection, rate rules, required settings, webhook documentation,
+                 and `build`, which makes the live Provider once per process
+    Provider     webhook        verification challenge, signature check, notification parsing
+                 accounts       consent URL, code exchange, refresh, revoke, identity
+                 subscriptions  per-user subscribe / unsubscribe / list, or None when the
+                                provider subscribes every consenting user itself
+                 fetcher        one sync key into `DayData` rows, spending from a `Meter`
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+
+    from service.providers.ratelimit import Meter
+    from service.providers.rows import DayData
+    from service.settings import Settings
 
 
 class ChangeKind(enum.Enum):
@@ -80,11 +100,162 @@ class TokenGrant:
     """What a provider's token endpoint gave us for one account."""
 
     access_token: str
-    refresh_token: str
+    # None: the answer carried none, and the stored one stays valid (Google does not rotate
+    # refresh tokens); the vault merges, never overwriting a refresh token with nothing.
+    refresh_token: str | None
     expires_in: int
     scopes: frozenset[str]
-    user_id: str
+    # The provider's id of the account when the token answer names it (Fitbit); otherwise
+    # `Accounts.identify` asks for it (Google's `users/me/identity`).
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    timezone: str | None
+    utc_offset_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a fresh grant belongs to at the provider."""
+
+    user_id: str  # the account's id there: `provider_account.external_id`, a key's owner
+    legacy_user_id: str | None = None  # Google: the same person's Fitbit user id
+    profile: Profile | None = None  # None: not read (scope not granted, or the call failed)
 
 
 class InvalidNotification(ValueError):
     """The body is not a notification this provider sends; the message says why."""
+
+
+class UnknownCollection(ValueError):
+    """The collection has no data to fetch (an account event, or one the provider added)."""
+
+
+class Subscribed(enum.Enum):
+    CREATED = "created"
+    ALREADY = "already_subscribed"
+
+
+@dataclass(frozen=True, slots=True)
+class RateRules:
+    """A provider's per-user call budget: `limit` calls per window, the windows ending at
+    multiples of `window_seconds` (Fitbit: 150 an hour; Google: 300 a minute). The budget
+    learns the real figures from each answer's `RateLimitReading` where the provider gives one,
+    and treats a 429 as a spent window either way."""
+
+    limit: int
+    window_seconds: float
+
+
+# -- what a provider supplies ------------------------------------------------------------------
+
+
+class Webhook(Protocol):
+    """The provider's subscriber endpoint, `POST {route_prefix}/webhook`.
+
+    Everything is checked on raw bytes and headers; nothing here may do I/O but `authenticate`
+    (a keyset may need fetching), since the provider waits for our answer.
+    """
+
+    @property
+    def refused_status(self) -> int:
+        """The answer to a missing or wrong signature (Fitbit 404, Google 401)."""
+        ...
+
+    def verify_query(self, query: Sequence[tuple[str, str]]) -> int:
+        """The status answering a `GET` verification challenge (Descriptor.verify_by_get)."""
+        ...
+
+    def verify_post(self, headers: Mapping[str, str], body: bytes) -> int | None:
+        """The status answering a POST that is a verification challenge; None for a push."""
+        ...
+
+    async def authenticate(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """None when the push is the provider's, else what is wrong (a short metric label)."""
+        ...
+
+    def parse(self, body: bytes) -> list[ReceivedChange]:
+        """The push's items; raises `InvalidNotification`."""
+        ...
+
+
+class Accounts(Protocol):
+    """OAuth 2.0 with the provider, and who a grant belongs to."""
+
+    def default_scopes(self) -> list[str]: ...
+
+    def code_verifier(self) -> str:
+        """A fresh PKCE verifier (RFC 7636)."""
+        ...
+
+    def consent_url(self, *, state: str, scopes: list[str], code_verifier: str) -> str: ...
+
+    async def exchange_code(self, code: str, code_verifier: str) -> TokenGrant: ...
+
+    async def refresh(self, refresh_token: str) -> TokenGrant: ...
+
+    async def revoke(self, token: str) -> None: ...
+
+    async def identify(self, grant: TokenGrant) -> Identity:
+        """The account behind a fresh grant; a profile it could not read is left None."""
+        ...
+
+
+class Subscriptions(Protocol):
+    """Per-user subscriptions (Fitbit; Google's MANUAL policy), made with the user's token."""
+
+    def subscription_id(self, user_id: int, collection: str) -> str: ...
+
+    async def subscribe(self, token: str, collection: str, sub_id: str) -> Subscribed:
+        """Raises `errors.SubscriptionConflict` when the provider refuses the id for it."""
+        ...
+
+    async def unsubscribe(self, token: str, collection: str, sub_id: str) -> bool:
+        """True when the provider removed it, False when it had none by that id."""
+        ...
+
+    async def list(self, token: str) -> list[tuple[str, str]]:
+        """Every (collection, subscription id) the provider holds for the user."""
+        ...
+
+
+class Fetcher(Protocol):
+    async def fetch(self, key: SyncKey, *, token: str, meter: Meter) -> DayData:
+        """Everything the provider has for the key, each call spent from `meter` first.
+        Raises `UnknownCollection` and the `service.providers.errors` tree."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One provider's live parts, built once per process by `Descriptor.build`."""
+
+    name: str
+    webhook: Webhook
+    accounts: Accounts
+    subscriptions: Subscriptions | None  # None: the provider subscribes every consenting user
+    fetcher: Fetcher
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    """What is known of a provider without settings or connections: enough to mount its routes,
+    validate requests, pace backfills and name the settings it needs."""
+
+    name: str  # the `provider` column of every row, and a sync key's first part
+    title: str  # for people: "Fitbit"
+    route_prefix: str  # "/fitbit": `{prefix}/webhook` and `{prefix}/callback` are mounted
+    verify_by_get: bool  # verification comes as GET (Fitbit) rather than POST (Google)
+    webhook_openapi: Mapping[str, Any]  # the push as documented: headers and body schema
+    collections: Mapping[str, str]  # collection -> the scope that lets us read it
+    calls: Mapping[str, int]  # collection -> the calls one key costs at the least
+    rate_rules: RateRules
+    credentials: tuple[str, ...]  # settings every role needs to talk to the provider
+    endpoint_settings: tuple[str, ...]  # settings only the front door needs
+    build: Callable[[Settings, httpx.AsyncClient], Provider] = field(repr=False)
+
+    def granted(self, scopes: Sequence[str]) -> list[str]:
+        """The collections the granted scopes let us read."""
+        return [c for c, scope in self.collections.items() if scope in scopes]

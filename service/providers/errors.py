@@ -10,6 +10,8 @@
         ├── NotFound                  404
         ├── RefreshConflict           409 on refresh: another refresh is running; re-read, retry
         ├── InvalidGrant              400 invalid_grant: the refresh token is spent or revoked
+        ├── SubscriptionConflict      another subscription covers the stream, or the id is taken
+        ├── UnknownProvider           a row names a provider this deployment does not serve
         └── UnexpectedResponse        an answer of a shape we do not know, or an unexpected 4xx
 
 Jobs retry only `ProviderUnavailable`, `RateLimited` and `RefreshConflict`; the others are
@@ -61,3 +63,11 @@ class InvalidGrant(ProviderError):
 
 class UnexpectedResponse(ProviderError):
     """The answer does not have the shape we know; retrying would get the same answer."""
+
+
+class SubscriptionConflict(ProviderError):
+    """Another subscription covers this stream, or this id is used for another stream."""
+
+
+class UnknownProvider(ProviderError):
+    """A row or a request names a provider that is not enabled here (`ENABLED_PROVIDERS`)."""

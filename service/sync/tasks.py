@@ -21,9 +21,8 @@ from arq import Retry
 from service import queue
 from service.connect.vault import ReauthRequired
 from service.providers import errors
-from service.providers.base import ACCOUNT_COLLECTIONS, SyncKey
+from service.providers.base import ACCOUNT_COLLECTIONS, SyncKey, UnknownCollection
 from service.providers.fitbit.day import fetch_day
-from service.providers.fitbit.fetch import UnknownCollection
 from service.providers.rows import DayData
 from service.store import data, sync_state
 from service.store.sync_state import SyncTarget

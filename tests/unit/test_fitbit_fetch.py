@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from service.providers.base import UnknownCollection
 from service.providers.fitbit import fetch
 from service.providers.fitbit.fetch import Call, Endpoint
 
@@ -58,7 +59,7 @@ def test_owner_id_is_quoted() -> None:
 
 @pytest.mark.parametrize("collection", ["userRevokedAccess", "account_deleted", "heartrate", ""])
 def test_collections_without_data_endpoints(collection: str) -> None:
-    with pytest.raises(fetch.UnknownCollection):
+    with pytest.raises(UnknownCollection):
         fetch.plan("ABC123", collection, DAY)
 
 

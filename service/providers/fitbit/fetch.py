@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from service.providers.base import UnknownCollection
+
 # Fitbit's maximum page size for the activity log list.
 ACTIVITY_PAGE_SIZE = 100
 # A day with more pages than this is not a day of a person's activities; stop rather than loop.
@@ -34,10 +36,6 @@ class Call:
     endpoint: Endpoint
     path: str  # path and query, relative to the API root
     page: int = 1
-
-
-class UnknownCollection(ValueError):
-    """The collection has no data endpoints (an account event, or a new Fitbit collection)."""
 
 
 def plan(owner_id: str, collection: str, date: dt.date) -> tuple[Call, ...]:

@@ -164,12 +164,15 @@ def _reset(response: httpx.Response) -> float:
 def _grant(response: httpx.Response) -> TokenGrant:
     body = response.json()
     try:
+        refresh = body.get("refresh_token")
         return TokenGrant(
             access_token=str(body["access_token"]),
-            refresh_token=str(body["refresh_token"]),
+            # Fitbit always sends the next one (they are single use); without one the stored
+            # token stays, as the vault keeps it.
+            refresh_token=str(refresh) if refresh else None,
             expires_in=int(body["expires_in"]),
             scopes=frozenset(str(body.get("scope", "")).split()),
             user_id=str(body["user_id"]),
         )
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         raise errors.ProviderError("token endpoint answered without the expected fields") from None

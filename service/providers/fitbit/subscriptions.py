@@ -11,31 +11,17 @@ the subscriber endpoint when the app has several.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from service.providers import errors
+from service.providers.base import Profile, Subscribed
+from service.providers.errors import SubscriptionConflict
 from service.providers.fitbit.client import FitbitClient, Observe, raise_for_status, rate_limit
 
 MAX_ID_LENGTH = 50
-
-
-class Subscribed(enum.Enum):
-    CREATED = "created"
-    ALREADY = "already_subscribed"
-
-
-class SubscriptionConflict(errors.ProviderError):
-    """409: another id covers this stream, or this id is used for another stream."""
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    timezone: str | None
-    utc_offset_ms: int | None
 
 
 def subscription_id(user_id: int, collection: str) -> str:

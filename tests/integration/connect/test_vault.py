@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
 from service.connect.vault import ReauthRequired
+from service.providers.base import TokenGrant
+from service.providers.fitbit.oauth import OAuthClient
 from service.settings import Settings
 from service.store.models import AccountEvent, ProviderAccount, User, UserStatus
 from tests.conftest import ROOT
@@ -74,6 +78,46 @@ async def test_refused_refresh_token_requires_reauthorisation(stack: Stack) -> N
     assert user.status is UserStatus.REAUTH_REQUIRED
     assert events[-1] == "reauth_required"
     assert stored.refresh_token is None
+
+
+async def _stored_refresh_token(stack: Stack, account_id: int) -> str:
+    async with stack.engine.connect() as conn:
+        stored = await conn.scalar(
+            select(ProviderAccount.refresh_token).where(ProviderAccount.id == account_id)
+        )
+    assert stored is not None
+    return stack.connector.cipher.decrypt(stored)
+
+
+async def test_a_grant_without_refresh_token_keeps_the_stored_one(stack: Stack) -> None:
+    account = await _connected_account(stack, "MERGE1")
+    kept = await _stored_refresh_token(stack, account)
+    grant = TokenGrant("fresh-access", None, 3600, frozenset({"activity"}))
+    async with stack.connector.sessions.begin() as session:
+        await stack.connector.vault.store_grant(session, account, grant)
+    assert await _stored_refresh_token(stack, account) == kept
+    assert await stack.connector.vault.access_token(account) == "fresh-access"
+
+
+async def test_a_refresh_answer_without_refresh_token_keeps_the_stored_one(stack: Stack) -> None:
+    """A provider that does not rotate refresh tokens (Google) answers a refresh without one;
+    the stored one must stay usable, never be overwritten with nothing."""
+    account = await _connected_account(stack, "MERGE2")
+    kept = await _stored_refresh_token(stack, account)
+    refreshed_with: list[str] = []
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        refreshed_with.append(request.content.decode())
+        answer = {"access_token": "not-rotated", "expires_in": 3600, "scope": "activity"}
+        return httpx.Response(200, json={**answer, "token_type": "Bearer", "user_id": "MERGE2"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(token_endpoint)) as http:
+        tokens = OAuthClient(http, "http://tokens.test", "23TEST", "secret")
+        vault = dataclasses.replace(stack.connector.vault, refresher=tokens)
+        await _expire_locally(stack, account)
+        assert await vault.access_token(account) == "not-rotated"
+    assert len(refreshed_with) == 1
+    assert await _stored_refresh_token(stack, account) == kept
 
 
 async def _expire_locally(stack: Stack, account_id: int) -> None:
