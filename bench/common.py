@@ -169,7 +169,9 @@ class WrkResult:
 def wrk(port: int, bodies: Path, *, seconds: int, connections: int, threads: int = 2) -> WrkResult:
     binary = shutil.which("wrk")
     if binary is None:
-        raise SystemExit("bench needs wrk (Debian package 'wrk'); `make bench` installs it")
+        raise SystemExit(
+            "the ingest benchmark needs wrk: `apt-get install wrk` or `brew install wrk`"
+        )
     script = Path(__file__).with_name("wrk_bodies.lua")
     command = [binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += ["-s", str(script), f"http://127.0.0.1:{port}/fitbit/webhook"]

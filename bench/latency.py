@@ -5,6 +5,7 @@ bare ASGI app answering 204, in the same run. Percentiles are from each request'
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 from pathlib import Path
@@ -40,7 +41,8 @@ def measure(port: int, bodies: Path, rate: float, seconds: float) -> dict[str, A
 def measure_busy(port: int, bodies: Path, rate: float, seconds: float) -> dict[str, Any]:
     psutil.cpu_percent()
     result = measure(port, bodies, rate, seconds)
-    return {**result, "cpu_busy": psutil.cpu_percent() / 100}
+    busy = psutil.cpu_percent() / 100
+    return {**result, "cpu_busy": busy, "load_average": os.getloadavg()[0]}
 
 
 def run(rate: float = 500, seconds: float = 20, workers: int = 2) -> list[Figure]:
@@ -65,7 +67,8 @@ def figures(
         f"{rate:g} req/s offered for {seconds:g} s, 3-item signed batches, distinct keys, "
         f"{workers} uvicorn workers; generator achieved {service['achieved_rate']:.0f} req/s "
         f"(dispatch lag p99 {service['dispatch_lag_p99_ms']:.1f} ms); CPU busy "
-        f"{service['cpu_busy']:.0%} of all cores (bare run {bare['cpu_busy']:.0%})"
+        f"{service['cpu_busy']:.0%} of all cores (bare run {bare['cpu_busy']:.0%}), load average "
+        f"{service['load_average']:.1f}"
     )
     made = []
     for name, key, ceiling in (
@@ -105,6 +108,13 @@ def figures(
 
 
 def _why(bare: dict[str, Any], service: dict[str, Any]) -> str:
+    cores = os.cpu_count() or 1
+    if float(service["load_average"]) > cores:
+        return (
+            f"missed: the machine was oversubscribed (load average {service['load_average']:.1f} "
+            f"on {cores} cores, CPU busy {service['cpu_busy']:.0%}): the service's processes "
+            "waited for a core; the bare app needs far less CPU per request, so it hides this"
+        )
     if float(service["cpu_busy"]) > 0.85:
         return (
             f"missed: the cores were {service['cpu_busy']:.0%} busy (service, PostgreSQL, "
