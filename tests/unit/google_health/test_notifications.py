@@ -12,7 +12,9 @@ from service.providers.base import ChangeKind, InvalidNotification, SyncKey
 from service.providers.google_health import PROVIDER, notifications
 
 
-def _item(data_type: str = "steps", operation: str = "UPSERT", **interval: Any) -> dict[str, Any]:
+def _item(
+    data_type: str = "steps", operation: str = "UPSERT", interval: dict[str, Any] | None = None
+) -> dict[str, Any]:
     intervals = [interval] if interval else [_guide_interval()]
     return {
         "data": {
@@ -72,7 +74,7 @@ def test_an_array_of_items_is_read_whole() -> None:
 
 def test_only_a_civil_start_is_enough() -> None:
     interval = {"civilIso8601TimeInterval": {"startTime": "2026-03-07T23:59:00"}}
-    (change,) = _parse(_item(**interval))
+    (change,) = _parse(_item(interval=interval))
     assert change.date == dt.date(2026, 3, 7)
 
 
@@ -83,7 +85,7 @@ def test_an_interval_over_midnight_yields_a_key_per_local_date() -> None:
             "endTime": "2026-03-08T06:45:00",
         }
     }
-    changes = _parse(_item("sleep", **interval))
+    changes = _parse(_item("sleep", interval=interval))
     assert [c.date for c in changes] == [dt.date(2026, 3, 7), dt.date(2026, 3, 8)]
 
 
@@ -94,17 +96,17 @@ def test_an_interval_ending_at_midnight_stays_on_its_day() -> None:
             "endTime": "2026-03-08T00:00:00",
         }
     }
-    assert [c.date for c in _parse(_item(**interval))] == [dt.date(2026, 3, 7)]
+    assert [c.date for c in _parse(_item(interval=interval))] == [dt.date(2026, 3, 7)]
 
 
 def test_civil_date_objects_are_read_without_the_iso_form() -> None:
     interval = {"civilDateTimeInterval": _guide_interval()["civilDateTimeInterval"]}
-    assert [c.date for c in _parse(_item(**interval))] == [dt.date(2026, 3, 7)]
+    assert [c.date for c in _parse(_item(interval=interval))] == [dt.date(2026, 3, 7)]
 
 
 def test_a_physical_interval_alone_covers_every_possible_local_date() -> None:
     interval = {"physicalTimeInterval": _guide_interval()["physicalTimeInterval"]}
-    dates = [c.date for c in _parse(_item(**interval))]
+    dates = [c.date for c in _parse(_item(interval=interval))]
     assert dates == [dt.date(2026, 3, 7), dt.date(2026, 3, 8), dt.date(2026, 3, 9)]
 
 
@@ -143,7 +145,7 @@ def test_a_very_long_interval_yields_its_latest_days() -> None:
     interval = {
         "civilIso8601TimeInterval": {"startTime": "2025-01-01T00:00:00", "endTime": "2026-03-08"}
     }
-    dates = [c.date for c in _parse(_item(**interval))]
+    dates = [c.date for c in _parse(_item(interval=interval))]
     assert len(dates) == notifications.MAX_DAYS
     assert dates[-1] == dt.date(2026, 3, 7)
 
