@@ -3,6 +3,8 @@ the rate-limit headers to every answer given to a user's token (errors included)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,12 +15,17 @@ CONTROL_PREFIX = "/_emulator"
 
 
 class FitbitEdge:
-    def __init__(self, app: ASGIApp, world: Emulator) -> None:
+    def __init__(
+        self, app: ASGIApp, world: Emulator, others: Callable[[str], bool] = lambda _: False
+    ) -> None:
         self.app = app
         self.world = world
+        # Paths of the other providers the process serves, counted by their own edge.
+        self.others = others
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(CONTROL_PREFIX) or self.others(path):
             await self.app(scope, receive, send)
             return
 

@@ -33,6 +33,8 @@ from starlette.types import ASGIApp
 
 from service.emulator.app import create_emulator_app
 from service.emulator.config import EmulatorConfig
+from service.emulator.google.config import GoogleConfig
+from service.emulator.google.testing import GoogleControl
 from service.emulator.models import (
     AppView,
     ClockView,
@@ -83,9 +85,11 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
 
 
 @contextmanager
-def run_emulator(config: EmulatorConfig | None = None) -> Iterator[str]:
-    """A fresh emulator over real HTTP; `config` defaults to the environment's."""
-    with serve_app(create_emulator_app(config)) as url:
+def run_emulator(
+    config: EmulatorConfig | None = None, google: GoogleConfig | None = None
+) -> Iterator[str]:
+    """A fresh emulator over real HTTP; the configs default to the environment's."""
+    with serve_app(create_emulator_app(config, google)) as url:
         yield url
 
 
@@ -105,6 +109,8 @@ class EmulatorControl:
         self.base_url = base_url.rstrip("/")
         self._client = client or httpx.AsyncClient(timeout=30)
         self._owns_client = client is None
+        # The Google Health side's control API (`/_emulator/google/...`).
+        self.google = GoogleControl(self._call)
 
     async def __aenter__(self) -> Self:
         return self

@@ -3,7 +3,7 @@ limits, faults, counters and notification outbox, and the operations that span t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from service.emulator.clock import Clock
@@ -33,6 +33,8 @@ class Emulator:
         self.clock = Clock()
         self.counters = Counters()
         self.pusher = Pusher(lambda: self.config, self.clock, self.counters)
+        # Other providers served by the same process (the Google Health mode) reset with it.
+        self.on_reset: list[Callable[[], None]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -47,6 +49,8 @@ class Emulator:
         self.faults = Faults()
         self.counters.clear()
         self.pusher.clear()
+        for reset in self.on_reset:
+            reset()
 
     def now(self) -> datetime:
         return self.clock.now()
