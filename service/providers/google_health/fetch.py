@@ -15,8 +15,9 @@ FACTS §5.1). Which call, per FACTS §5:
 Pages follow `nextPageToken` to the end, bounded by `MAX_PAGES`. Page sizes are the largest
 allowed, as the service was seen to drop points sharing a timestamp with a page's last one.
 
-Every call costs one of the person's 300 calls a minute (`USER_BUDGET`); a key's plan is
-spent before its first call, so it is fetched whole or deferred whole.
+Every call costs one of the person's 300 calls a minute (`USER_BUDGET`, as the budget's
+`RateRules`); a key's plan is spent before its first call, so it is fetched whole or deferred
+whole.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from service.providers.base import RateRules, UnknownCollection
 from service.providers.google_health.datatypes import SUMMARY_TYPES, filter_name
+
+__all__ = ["UnknownCollection"]
 
 MAX_PAGES = 20
 PAGE_SIZE = 10000
@@ -35,16 +39,8 @@ SESSION_PAGE_SIZE = 25  # exercise and sleep: the default and the maximum
 RESTING_HEART_RATE = "daily-resting-heart-rate"
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetRule:
-    """A provider's documented call limit: `calls` per `window_seconds`."""
-
-    calls: int
-    window_seconds: float
-
-
-USER_BUDGET = BudgetRule(calls=300, window_seconds=60.0)  # per person
-PROJECT_BUDGET = BudgetRule(calls=120_000, window_seconds=60.0)  # per Cloud project
+USER_BUDGET = RateRules(limit=300, window_seconds=60.0)  # per person (FACTS §6)
+PROJECT_BUDGET = RateRules(limit=120_000, window_seconds=60.0)  # per Cloud project, shared
 
 
 class Kind(enum.Enum):
@@ -61,10 +57,6 @@ class Call:
     params: dict[str, str | int] = field(default_factory=dict, hash=False)
     body: dict[str, Any] | None = field(default=None, hash=False)
     page: int = 1
-
-
-class UnknownCollection(ValueError):
-    """The data type is not one this service syncs."""
 
 
 def plan(collection: str, date: dt.date) -> tuple[Call, ...]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.providers import errors
+from service.providers.base import Profile
 from service.providers.google_health.client import GoogleHealthClient, Observe
 from service.providers.google_health.values import duration_seconds
 
@@ -24,12 +25,6 @@ USER_ID = re.compile(r"[A-Za-z0-9-]{1,63}")
 class Identity:
     health_user_id: str
     legacy_user_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    timezone: str | None
-    utc_offset_ms: int | None
 
 
 async def get_identity(

@@ -9,11 +9,10 @@ Facts this module is built on (FACTS §2):
   `prompt=consent`; both are always sent. PKCE (S256) is optional for a web-server client
   and kept, since our connect flow already stores a verifier.
 - Access tokens live an hour and may be ~2 KB; refresh tokens are not rotated: a refresh
-  answer normally has no `refresh_token`, and the old one stays valid. `refresh` therefore
-  returns the refresh token it was given when Google sends none, so a vault that stores
-  whatever the grant holds keeps the old token either way (never a null).
-- The token answer names no user: `exchange_code` reads `users/me/identity` with the new token
-  and puts the `healthUserId` in the grant's `user_id` (one more call, once per connection).
+  answer normally has no `refresh_token`, and the old one stays valid. `refresh` then returns
+  a grant whose refresh token is None, and the vault keeps the stored one.
+- The token answer names no user: grants carry `user_id` None; `identity.get_identity`
+  (`users/me/identity`) names the account.
 - `cloud-platform` must never be requested from a person (user calls then fail with
   `DISALLOWED_OAUTH_SCOPES`); subscriber management uses the project's own credential.
 
@@ -26,7 +25,6 @@ else (`invalid_client`, `redirect_uri_mismatch`) → `UnexpectedResponse`, a con
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -39,8 +37,7 @@ import httpx
 from service.providers import errors
 from service.providers.base import TokenGrant
 from service.providers.google_health import datatypes
-from service.providers.google_health.client import GoogleHealthClient, retry_after
-from service.providers.google_health.identity import get_identity
+from service.providers.google_health.client import retry_after
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
@@ -100,12 +97,11 @@ class OAuthClient:
     http: httpx.AsyncClient
     client_id: str
     client_secret: str
-    api: GoogleHealthClient
     token_url: str = TOKEN_URL
     revoke_url: str = REVOKE_URL
 
     async def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> TokenGrant:
-        """The grant for a consent's code; its `user_id` is the person's `healthUserId`."""
+        """The grant for a consent's code (Google names no user in it: `user_id` is None)."""
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -117,17 +113,14 @@ class OAuthClient:
         if not isinstance(refresh, str) or not refresh:
             # Without one we could never sync after an hour; prompt=consent should prevent it.
             raise errors.UnexpectedResponse("token endpoint issued no refresh token")
-        grant = _grant(body, refresh, user_id="")
-        identity = await get_identity(self.api, grant.access_token)
-        return dataclasses.replace(grant, user_id=identity.health_user_id)
+        return _grant(body, refresh)
 
-    async def refresh(self, refresh_token: str, user_id: str = "") -> TokenGrant:
-        """A new access token; the refresh token stays the one given unless Google sends one."""
+    async def refresh(self, refresh_token: str) -> TokenGrant:
+        """A new access token; the refresh token is None unless Google sent a new one."""
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         body = await self._post(self.token_url, form)
         rotated = body.get("refresh_token")
-        kept = rotated if isinstance(rotated, str) and rotated else refresh_token
-        return _grant(body, kept, user_id=user_id)
+        return _grant(body, rotated if isinstance(rotated, str) and rotated else None)
 
     async def revoke(self, token: str) -> None:
         """Revoke an access or refresh token (revoking a refresh token ends its access tokens).
@@ -181,7 +174,7 @@ def _error(response: httpx.Response) -> str | None:
     return error if isinstance(error, str) else None
 
 
-def _grant(body: dict[str, Any], refresh_token: str, *, user_id: str) -> TokenGrant:
+def _grant(body: dict[str, Any], refresh_token: str | None) -> TokenGrant:
     access, expires = body.get("access_token"), body.get("expires_in")
     if not isinstance(access, str) or not access or not isinstance(expires, int | str):
         raise errors.UnexpectedResponse("token endpoint answered without the expected fields")
@@ -194,5 +187,5 @@ def _grant(body: dict[str, Any], refresh_token: str, *, user_id: str) -> TokenGr
         refresh_token=refresh_token,
         expires_in=expires_in,
         scopes=frozenset(str(body.get("scope", "")).split()),
-        user_id=user_id,
+        user_id=None,
     )

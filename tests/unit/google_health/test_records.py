@@ -119,7 +119,7 @@ def test_pages_follow_the_token_to_a_bound() -> None:
 
 
 def test_the_budget_rules_are_googles() -> None:
-    assert (fetch.USER_BUDGET.calls, fetch.USER_BUDGET.window_seconds) == (300, 60.0)
+    assert (fetch.USER_BUDGET.limit, fetch.USER_BUDGET.window_seconds) == (300, 60.0)
 
 
 def test_the_activity_summary_in_metric_units() -> None:
