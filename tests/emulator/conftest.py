@@ -19,6 +19,7 @@ from starlette.routing import Route
 from service.emulator.testing import EmulatorControl, run_emulator, serve_app
 from tests.emulator.emulator_support import (
     CONFIG,
+    GOOGLE,
     NOW,
     SPEC,
     USER,
@@ -39,7 +40,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="session")
 def emulator_url() -> Iterator[str]:
-    with run_emulator(CONFIG) as url:
+    with run_emulator(CONFIG, GOOGLE) as url:
         yield url
 
 

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.emulator.config import EmulatorConfig
+from service.emulator.google import GoogleConfig
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "fitbit"
 EXAMPLES = SHARED / "examples"
@@ -32,6 +33,16 @@ CONFIG = EmulatorConfig(
     client_secret=CLIENT_SECRET,
     verification_code=VERIFICATION_CODE,
     redirect_uri=REDIRECT_URI,
+    batch_window_ms=None,
+)
+
+
+GOOGLE = GoogleConfig(
+    client_id="test-client.apps.googleusercontent.com",
+    client_secret="test-google-secret",
+    redirect_uri="https://app.example/google/callback",
+    project_number="998877665544",
+    cloud_token="test-cloud-token",
     batch_window_ms=None,
 )
 
