@@ -126,11 +126,11 @@ def serving(
     command: list[str], env: dict[str, str], port: int, name: str = "server"
 ) -> Iterator[Server]:
     with running(command, env, name) as child:
-        _wait_ready(child, port)
+        wait_ready(child, port)
         yield Server(child.process, port)
 
 
-def _wait_ready(child: Process, port: int, timeout: float = 60) -> None:
+def wait_ready(child: Process, port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not embedded.is_listening("127.0.0.1", port, timeout=0.2):
         child.check()

@@ -123,7 +123,8 @@ async def scenario(stack: Stack, seconds: float, rate: float) -> dict[str, Any]:
     busy = psutil.cpu_percent() / 100
     backlog = await stack.pending()
     deadline = time.monotonic() + DRAIN_SECONDS
-    while tracker.unseen() and time.monotonic() < deadline:  # noqa: ASYNC110 - polls a table
+    while tracker.unseen() and time.monotonic() < deadline:
+        stack.processes.check()
         await asyncio.sleep(0.1)
     stop.set()
     await polling

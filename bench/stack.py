@@ -25,7 +25,7 @@ from bench.common import (
     python_command,
     redis_url,
     running,
-    serving,
+    wait_ready,
 )
 from service import embedded
 from service.connect.runtime import open_connector
@@ -52,6 +52,12 @@ class Processes:
     database_url: str
     api_url: str
     emulator_url: str
+    children: list[Process]
+
+    def check(self) -> None:
+        """Stop waiting at once when a process of the stack has died (its log says why)."""
+        for child in self.children:
+            child.check()
 
     @contextlib.contextmanager
     def workers(self, count: int, name: str = "worker") -> Iterator[list[Process]]:
@@ -62,7 +68,11 @@ class Processes:
                 )
                 for i in range(count)
             ]
-            yield started
+            self.children += started
+            try:
+                yield started
+            finally:
+                del self.children[-count:]
 
     def settings(self) -> Settings:
         known = Settings.model_fields
@@ -98,11 +108,13 @@ def processes(options: Options, name: str) -> Iterator[Processes]:
         emulator_command = ["-m", "service.cli", "emulator", "--port", str(emulator_port)]
         api_command = ["-m", "service.cli", "serve", "--host", "127.0.0.1", "--port"]
         with (
-            serving(python_command(*emulator_command), env, emulator_port, f"{name}-emulator"),
-            serving(python_command(*api_command, str(api_port)), env, api_port, f"{name}-api"),
+            running(python_command(*emulator_command), env, f"{name}-emulator") as fitbit,
+            running(python_command(*api_command, str(api_port)), env, f"{name}-api") as ours,
         ):
+            wait_ready(fitbit, emulator_port)
+            wait_ready(ours, api_port)
             try:
-                yield Processes(env, database_url, api, emulator)
+                yield Processes(env, database_url, api, emulator, [fitbit, ours])
             finally:
                 flush_redis()
 
@@ -150,6 +162,7 @@ class Stack:
         deadline = time.monotonic() + seconds
         settled_since: float | None = None
         while time.monotonic() < deadline:
+            self.processes.check()
             if await self.pending() == 0:
                 settled_since = settled_since or time.monotonic()
                 if time.monotonic() - settled_since >= quiet:

@@ -87,8 +87,10 @@ async def _distinct(running: Processes, users: int, days: int) -> dict[str, Any]
         await bounded(stack.control.notify(user, c, day) for user, c, day in keys)
         # Every notification committed (and queued) before a worker starts.
         count = "SELECT count(*) FROM sync_request"
-        while await stack.db.fetchval(count) < len(keys):  # noqa: ASYNC110 - polls a table
-            await asyncio.sleep(0.1)
+        async with asyncio.timeout(120):
+            while await stack.db.fetchval(count) < len(keys):
+                running.check()
+                await asyncio.sleep(0.1)
         minimal = sum(len(fetch.plan(user, c, day)) for user, c, day in keys)
         by_collection = Counter(c for _, c, _ in keys)
         return {"keys": len(keys), "minimal": minimal, "by_collection": dict(by_collection)}
@@ -120,8 +122,10 @@ async def _settle(running: Processes, worker: psutil.Process) -> tuple[bool, flo
     (counted from its first finished job, so start-up is left out)."""
     async with open_stack(running) as stack:
         synced = "SELECT count(*) FROM sync_request WHERE status = 'synced'"
-        while not (first := await stack.db.fetchval(synced)):  # noqa: ASYNC110 - polls a table
-            await asyncio.sleep(0.05)
+        async with asyncio.timeout(60):
+            while not (first := await stack.db.fetchval(synced)):
+                running.check()
+                await asyncio.sleep(0.05)
         before = sum(worker.cpu_times()[:2])
         settled = await stack.wait_settled(120, quiet=0.2)
         spent = sum(worker.cpu_times()[:2]) - before
