@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -16,26 +16,23 @@ from service.api import router as api
 from service.connect import callback
 from service.connect.flow import Connector
 from service.connect.runtime import PROVIDER_TIMEOUT
+from service.providers import registry
 from service.request_id import RequestId
 from service.settings import Settings, get_settings
 from service.state import AppState
 from service.store.db import create_engine, session_factory
-from service.webhook import fitbit
+from service.webhook import routes as webhook
 from service.webhook.ingest import Ingest
+from service.webhook.routes import Endpoint
 
 log = logging.getLogger(__name__)
 
-REQUIRED = (
-    "database_url",
-    "fitbit_client_secret",
-    "fitbit_verification_code",
-    "fitbit_client_id",
-    "fitbit_redirect_uri",
-    "token_encryption_keys",
-)
+REQUIRED = ("database_url", "token_encryption_keys")
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+def required(settings: Settings) -> tuple[str, ...]:
+    """What serving needs: ours, and each enabled provider's credentials and endpoints."""
+    return (*REQUIRED, *registry.required(settings, front_door=True))
 
 
 class ServiceApp(FastAPI):
@@ -44,7 +41,8 @@ class ServiceApp(FastAPI):
     A webhook POST is answered by its plain Starlette endpoint directly, past FastAPI's
     middleware stack, routing and dependency solving: that machinery cost more than the
     webhook's own work, and the webhook is the one route whose throughput matters (a storm of
-    notifications must be acknowledged within Fitbit's deadline). The same endpoints are also
+    notifications must be acknowledged within the provider's deadline). Each enabled provider's
+    `{prefix}/webhook` is one. The same endpoints are also
     ordinary routes, so they are documented in the OpenAPI schema.
     """
 
@@ -69,7 +67,8 @@ async def _guarded(endpoint: Endpoint, request: Request) -> Response:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    settings.require(*REQUIRED)
+    settings.require(*required(settings))
+    providers = registry.enabled(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[AppState]:
@@ -83,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
             debounce=settings.sync_debounce_seconds,
         )
         http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
+        connector = Connector.build(settings, sessions, redis, http)
         try:
             yield AppState(
                 settings=settings,
@@ -90,7 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
                 sessions=sessions,
                 redis=redis,
                 ingest=ingest,
-                connector=Connector.build(settings, sessions, redis, http),
+                connector=connector,
+                providers=connector.providers,
             )
         finally:
             await ingest.close()
@@ -99,11 +100,12 @@ def create_app(settings: Settings) -> FastAPI:
             await engine.dispose()
 
     app = ServiceApp(title="fitbit-subscriber", version="0.1.0", lifespan=lifespan)
-    app.fast_paths = {("POST", "/fitbit/webhook"): fitbit.receive}
+    app.fast_paths = {("POST", webhook.path(d)): webhook.receiver(d) for d in providers}
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(fitbit.router)
-    app.include_router(callback.router)
+    for descriptor in providers:
+        app.include_router(webhook.router(descriptor))
+        app.include_router(callback.router(descriptor))
     api.install(app)
     return app
 

@@ -44,9 +44,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service import metrics
-    from service.app import REQUIRED
+    from service.app import required
 
-    settings.require(*REQUIRED)
+    settings.require(*required(settings))
     workers = args.workers or settings.web_concurrency
     # uvicorn restores the previous SIGTERM handler after its graceful shutdown and raises the
     # signal again; by then every request is answered, so that ends the process with status 0.

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.connect.flow import Connector
+from service.providers.registry import Providers
 from service.settings import Settings
 from service.webhook.ingest import Ingest
 
@@ -20,6 +21,7 @@ class AppState(TypedDict):
     redis: ArqRedis
     ingest: Ingest
     connector: Connector
+    providers: Providers  # the connector's, by name for the webhooks' fast path
 
 
 def app_state(request: Request) -> AppState:

@@ -8,16 +8,30 @@ resource of another type than the endpoint's, 403 for an id the client chose.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from service.api.documents import MEDIA_TYPE
 from service.api.errors import ApiError
-from service.providers.fitbit.oauth import COLLECTION_SCOPES, Scope
+from service.providers import registry
 
 MAX_USER_REF = 255
+COLLECTIONS = registry.collections()
+SCOPES = sorted({scope for d in registry.DESCRIPTORS.values() for scope in d.scopes})
+
+
+def _known_scope(value: str) -> str:
+    if value not in SCOPES:
+        raise ValueError(f"scopes are: {', '.join(SCOPES)}")
+    return value
+
+
+# A scope of an enabled provider; a wrong one is named by its index in the list.
+ScopeName = Annotated[
+    str, AfterValidator(_known_scope), WithJsonSchema({"type": "string", "enum": SCOPES})
+]
 
 
 async def json_api_content(request: Request) -> None:
@@ -59,7 +73,7 @@ class ConnectionAttributes(BaseModel):
         max_length=MAX_USER_REF,
         description="Your own id of the person; the callback ties their Fitbit account to it.",
     )
-    scopes: list[Scope] | None = Field(
+    scopes: list[ScopeName] | None = Field(
         None,
         min_length=1,
         description="Fitbit scopes to ask for; omitted: the service's FITBIT_SCOPES. "
@@ -109,15 +123,15 @@ class SubscriptionAttributes(BaseModel):
 
     collection: str | None = Field(
         None,
-        json_schema_extra={"enum": [*COLLECTION_SCOPES]},
+        json_schema_extra={"enum": [*COLLECTIONS]},
         description="The collection; omitted: every collection whose scope was granted.",
     )
 
     @field_validator("collection")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
-        if value is not None and value not in COLLECTION_SCOPES:
-            raise ValueError(f"collections are: {', '.join(COLLECTION_SCOPES)}")
+        if value is not None and value not in COLLECTIONS:
+            raise ValueError(f"collections are: {', '.join(COLLECTIONS)}")
         return value
 
 

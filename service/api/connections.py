@@ -15,7 +15,6 @@ from service.api import bodies, documents, errors, failures, params, scopes
 from service.api.documents import MEDIA_TYPE, JsonApiResponse
 from service.api.security import require_scope
 from service.connect import management
-from service.providers.fitbit import PROVIDER
 from service.state import ConnectorDep
 
 router = APIRouter(
@@ -53,7 +52,7 @@ async def create_connection(document: ConnectionBody, connector: ConnectorDep) -
             {
                 "authorization_url": consent.url,
                 "expires_at": consent.expires_at,
-                "provider": PROVIDER,
+                "provider": consent.provider,
                 "user_ref": data.attributes.user_ref,
                 "scopes": consent.scopes,
             }

@@ -15,6 +15,7 @@ from typing import Any
 from service.api import schemas
 from service.api.errors import ApiError
 from service.connect import management
+from service.connect.flow import AutomaticSubscriptions
 from service.connect.vault import ReauthRequired
 from service.providers import errors
 from service.store.models import UserStatus
@@ -38,6 +39,10 @@ def answered() -> Iterator[None]:
         raise ApiError(409, str(exc), code="ScopeNotGranted") from exc
     except management.SubscriptionTaken as exc:
         raise ApiError(409, str(exc), code="SubscriptionConflict") from exc
+    except management.NotAtProvider as exc:
+        raise ApiError(404, str(exc)) from exc
+    except AutomaticSubscriptions as exc:
+        raise ApiError(409, str(exc), code="SubscriptionsAutomatic") from exc
     except errors.ProviderError as exc:
         raise provider_failure(exc) from exc
 

@@ -21,7 +21,7 @@ from service.api.resources import subscriptions
 from service.api.routes import Links, ReadConnection, collection_response, resource_object
 from service.api.security import require_scope
 from service.connect import management
-from service.providers.fitbit.oauth import COLLECTION_SCOPES
+from service.providers import registry
 from service.state import ConnectorDep, EngineDep, SettingsDep
 from service.store.models import ProviderAccount, Subscription, User
 
@@ -172,7 +172,8 @@ async def _rows(engine: AsyncEngine, user: int, collections: list[str]) -> Seque
 
 
 def _collection(text: str) -> str:
-    if text not in COLLECTION_SCOPES:
-        known = ", ".join(COLLECTION_SCOPES)
+    collections = registry.collections()
+    if text not in collections:
+        known = ", ".join(collections)
         raise errors.ApiError(404, f"there is no collection {text!r}; collections: {known}")
     return text

@@ -11,10 +11,10 @@ from service.connect.reconcile import connected_accounts, reconcile_account
 from service.connect.rotation import rotate_keys
 from service.connect.runtime import open_connector
 from service.errors import ServiceError
-from service.providers.fitbit import PROVIDER
+from service.providers import registry
 from service.settings import Settings
 
-REQUIRED = ("database_url", "fitbit_client_id", "fitbit_client_secret", "token_encryption_keys")
+REQUIRED = ("database_url", "token_encryption_keys")
 
 
 def add_parsers(commands: Any) -> None:
@@ -29,7 +29,7 @@ def add_parsers(commands: Any) -> None:
 
 
 def _rotate(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require(*REQUIRED)
+    settings.require(*REQUIRED, *registry.required(settings))
 
     async def run() -> int:
         async with open_connector(settings) as connector:
@@ -40,14 +40,19 @@ def _rotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require(*REQUIRED, "fitbit_redirect_uri")
+    settings.require(*REQUIRED, *registry.required(settings))
     return asyncio.run(_reconcile_all(settings))
 
 
 async def _reconcile_all(settings: Settings) -> int:
     failed = 0
     async with open_connector(settings) as connector:
-        accounts = await connected_accounts(connector, PROVIDER)
+        accounts = [
+            account
+            for provider in connector.providers
+            if provider.subscriptions is not None
+            for account in await connected_accounts(connector, provider.name)
+        ]
         for done, account in enumerate(accounts, start=1):
             try:
                 drift = await reconcile_account(connector, account)

@@ -21,15 +21,23 @@ from service.connect.cipher import TokenCipher
 from service.connect.vault import Vault
 from service.errors import ServiceError
 from service.providers import errors
-from service.providers.errors import SubscriptionConflict
-from service.providers.fitbit import PROVIDER, oauth
-from service.providers.fitbit.client import FitbitClient
-from service.providers.fitbit.subscriptions import SubscriptionApi, subscription_id
+from service.providers.base import Provider, Subscriptions
+from service.providers.registry import Providers
 from service.settings import Settings
 from service.store import data
 from service.store.models import ProviderAccount, Subscription, User, UserStatus
 
 log = logging.getLogger(__name__)
+
+CONFLICT = "conflict"  # what `Connector.subscribe` answers when the provider refuses the id
+
+
+class AutomaticSubscriptions(ServiceError):
+    """The provider subscribes every consenting person itself: there is nothing to manage."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"{provider} subscribes every consenting person itself")
+        self.provider = provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,7 @@ class Consent:
     state_hash: str
     scopes: list[str]
     expires_at: dt.datetime
+    provider: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +67,7 @@ class Connector:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     cipher: TokenCipher
-    oauth: oauth.OAuthClient
-    subscriptions: SubscriptionApi
+    providers: Providers
     vault: Vault
 
     @classmethod
@@ -71,44 +79,38 @@ class Connector:
         http: httpx.AsyncClient,
     ) -> Connector:
         cipher = TokenCipher.from_setting(settings.secret("token_encryption_keys"))
-        client = oauth.OAuthClient(
-            http,
-            settings.fitbit_api_url,
-            settings.secret("fitbit_client_id"),
-            settings.secret("fitbit_client_secret"),
-        )
-        api = SubscriptionApi(
-            FitbitClient(http, settings.fitbit_api_url), settings.fitbit_subscriber_id
-        )
-        vault = Vault(sessions, redis, cipher, client)
-        return cls(settings, sessions, cipher, client, api, vault)
+        providers = Providers.build(settings, http)
+        refreshers = {provider.name: provider.accounts for provider in providers}
+        vault = Vault(sessions, redis, cipher, refreshers)
+        return cls(settings, sessions, cipher, providers, vault)
+
+    def provider(self, name: str) -> Provider:
+        """An enabled provider by the name its rows carry; `UnknownProvider` otherwise."""
+        return self.providers[name]
 
     async def begin(self, user_ref: str, scopes: list[str] | None) -> str:
         """Record a pending connection; return the consent URL to send the person to."""
         return (await self.ask(user_ref, scopes)).url
 
-    async def ask(self, user_ref: str, scopes: list[str] | None) -> Consent:
-        """Record a pending connection (`scopes` None: the configured ones); say where to go."""
-        wanted = scopes or self.settings.fitbit_scopes.split()
-        verifier = oauth.code_verifier()
+    async def ask(
+        self, user_ref: str, scopes: list[str] | None, provider: str | None = None
+    ) -> Consent:
+        """Record a pending connection (`scopes` None: the configured ones; `provider` None:
+        the first enabled one); say where to go."""
+        chosen = self.provider(provider or self.providers.default)
+        wanted = scopes or chosen.accounts.default_scopes()
+        verifier = chosen.accounts.code_verifier()
         async with self.sessions.begin() as session:
             issued = await onboarding.start(
                 session,
                 self.cipher,
-                provider=PROVIDER,
+                provider=chosen.name,
                 user_ref=user_ref,
                 scopes=wanted,
                 code_verifier=verifier,
             )
-        url = oauth.authorization_url(
-            self.settings.fitbit_authorize_url,
-            client_id=self.settings.secret("fitbit_client_id"),
-            redirect_uri=self.settings.secret("fitbit_redirect_uri"),
-            scopes=wanted,
-            state=issued.state,
-            challenge=oauth.code_challenge(verifier),
-        )
-        return Consent(url, issued.state_hash, wanted, issued.expires_at)
+        url = chosen.accounts.consent_url(state=issued.state, scopes=wanted, code_verifier=verifier)
+        return Consent(url, issued.state_hash, wanted, issued.expires_at, chosen.name)
 
     async def deny(self, state: str, error: str) -> str:
         """The person said no (or the provider failed): consume the state, record it."""
@@ -119,62 +121,68 @@ class Connector:
             )
         return pending.user_ref
 
-    async def complete(self, state: str, code: str) -> Connected:
-        """Exchange the code, store user and tokens, then subscribe what was granted."""
+    async def complete(self, state: str, code: str, provider: str | None = None) -> Connected:
+        """Exchange the code, learn whose it is, store user and tokens, then subscribe what was
+        granted. `provider`: the one whose callback this is; a state issued for another is
+        refused."""
         async with self.sessions.begin() as session:
             pending = await onboarding.take_state(session, self.cipher, state)
-        grant = await self.oauth.exchange_code(
-            code, self.settings.secret("fitbit_redirect_uri"), pending.code_verifier
-        )
+        if provider is not None and pending.provider != provider:
+            raise onboarding.InvalidState("the state was issued for another provider")
+        accounts = self.provider(pending.provider).accounts
+        grant = await accounts.exchange_code(code, pending.code_verifier)
+        identity = await accounts.identify(grant)
         async with self.sessions.begin() as session:
-            linked = await onboarding.link(session, pending, grant)
+            linked = await onboarding.link(session, pending, identity)
             await self.vault.store_grant(session, linked.account.id, grant)
-            await self._remember_profile(session, linked.user, grant.access_token, grant.scopes)
+            if identity.profile is not None:
+                profile = identity.profile
+                linked.user.timezone, linked.user.utc_offset_ms = (
+                    profile.timezone,
+                    profile.utc_offset_ms,
+                )
             events.record(
                 session,
                 linked.user.id,
-                PROVIDER,
+                pending.provider,
                 linked.outcome.value,
                 " ".join(sorted(grant.scopes)),
             )
         outcomes = await self.subscribe_granted(linked.account.id)
         return Connected(linked.user.id, pending.user_ref, linked.outcome, grant.scopes, outcomes)
 
-    async def _remember_profile(
-        self, session: AsyncSession, user: User, token: str, scopes: frozenset[str]
-    ) -> None:
-        if "profile" not in scopes:
-            return  # never break on a scope the person did not grant
-        try:
-            profile = await self.subscriptions.profile(token)
-        except errors.ProviderError as exc:
-            log.warning("profile not read for user %s: %s", user.id, type(exc).__name__)
-            return
-        user.timezone, user.utc_offset_ms = profile.timezone, profile.utc_offset_ms
+    def granted(self, account: ProviderAccount) -> list[str]:
+        """The collections whose scopes the account granted."""
+        return self.provider(account.provider).descriptor.granted(account.scopes)
 
     async def subscribe_granted(self, account_id: int) -> dict[str, str]:
-        """Subscribe every collection whose scope was granted; report each outcome."""
+        """Subscribe every collection whose scope was granted; report each outcome (nothing
+        where the provider subscribes everyone itself)."""
         account = await self._account(account_id)
+        if self.provider(account.provider).subscriptions is None:
+            return {}
         outcomes = {}
-        for collection in granted_collections(account.scopes):
+        for collection in self.granted(account):
             outcomes[collection] = await self.subscribe(account, collection)
         return outcomes
 
     async def subscribe(self, account: ProviderAccount, collection: str) -> str:
-        sub_id = subscription_id(account.user_id, collection)
+        subscriptions = self._subscriptions(account)
+        sub_id = subscriptions.subscription_id(account.user_id, collection)
         token = await self.vault.access_token(account.id)
         try:
-            result = await self.subscriptions.subscribe(token, collection, sub_id)
-        except SubscriptionConflict:
-            return "conflict"
+            result = await subscriptions.subscribe(token, collection, sub_id)
+        except errors.SubscriptionConflict:
+            return CONFLICT
         async with self.sessions.begin() as session:
             await _remember_subscription(session, account.id, collection, sub_id)
         return result.value
 
     async def unsubscribe(self, account: ProviderAccount, collection: str) -> bool:
-        sub_id = subscription_id(account.user_id, collection)
+        subscriptions = self._subscriptions(account)
+        sub_id = subscriptions.subscription_id(account.user_id, collection)
         token = await self.vault.access_token(account.id)
-        removed = await self.subscriptions.unsubscribe(token, collection, sub_id)
+        removed = await subscriptions.unsubscribe(token, collection, sub_id)
         async with self.sessions.begin() as session:
             await session.execute(
                 delete(Subscription).where(
@@ -188,7 +196,9 @@ class Connector:
         async with self.sessions() as session:
             accounts = list(
                 await session.scalars(
-                    select(ProviderAccount).where(ProviderAccount.user_id == user_id)
+                    select(ProviderAccount)
+                    .where(ProviderAccount.user_id == user_id)
+                    .order_by(ProviderAccount.id)
                 )
             )
         for account in accounts:
@@ -199,6 +209,7 @@ class Connector:
                 user_id,
                 "disconnected",
                 "disconnected through the API",
+                provider=accounts[-1].provider if accounts else self.providers.default,
                 purge=self.settings.purge_data_on_disconnect,
             )
 
@@ -206,21 +217,25 @@ class Connector:
         if not account.refresh_token:
             return
         try:
-            for collection in granted_collections(account.scopes):
-                await self.unsubscribe(account, collection)
-            await self.oauth.revoke(await self.vault.access_token(account.id))
+            provider = self.provider(account.provider)
+            if provider.subscriptions is not None:
+                for collection in self.granted(account):
+                    await self.unsubscribe(account, collection)
+            await provider.accounts.revoke(await self.vault.access_token(account.id))
         except ServiceError as exc:  # leaving must not fail on the provider's side
             log.warning(
                 "account %s: provider clean-up incomplete: %s", account.id, type(exc).__name__
             )
 
+    def _subscriptions(self, account: ProviderAccount) -> Subscriptions:
+        subscriptions = self.provider(account.provider).subscriptions
+        if subscriptions is None:
+            raise AutomaticSubscriptions(account.provider)
+        return subscriptions
+
     async def _account(self, account_id: int) -> ProviderAccount:
         async with self.sessions() as session:
             return await session.get_one(ProviderAccount, account_id)
-
-
-def granted_collections(scopes: list[str]) -> list[str]:
-    return [c for c, scope in oauth.COLLECTION_SCOPES.items() if scope in scopes]
 
 
 async def _remember_subscription(
@@ -236,7 +251,13 @@ async def _remember_subscription(
 
 
 async def forget(
-    session: AsyncSession, user_id: int, kind: str, detail: str, *, purge: bool = False
+    session: AsyncSession,
+    user_id: int,
+    kind: str,
+    detail: str,
+    *,
+    provider: str,
+    purge: bool = False,
 ) -> None:
     """Drop tokens and subscriptions, mark the user disconnected, record why; with `purge`,
     also delete the person's health rows (`PURGE_DATA_ON_DISCONNECT`)."""
@@ -252,4 +273,4 @@ async def forget(
     )
     if purge:
         await data.purge_user(session, user_id)
-    events.record(session, user_id, PROVIDER, kind, detail)
+    events.record(session, user_id, provider, kind, detail)

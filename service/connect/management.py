@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from service.connect.flow import Connector, granted_collections
+from service.connect.flow import CONFLICT, Connector
 from service.errors import ServiceError
-from service.providers.fitbit import PROVIDER
-from service.providers.fitbit.oauth import COLLECTION_SCOPES
-from service.providers.fitbit.subscriptions import subscription_id
 from service.store.models import ProviderAccount, Subscription, User, UserStatus
 
-CONFLICT = "conflict"  # what `Connector.subscribe` answers for Fitbit's 409
+__all__ = ["CONFLICT"]
 
 
 class ManagementError(ServiceError):
@@ -58,16 +55,26 @@ class SubscriptionTaken(ManagementError):
         self.collection, self.subscription_id = collection, sub_id
 
 
+class NotAtProvider(ManagementError):
+    """The collection is not one of the person's provider."""
+
+    def __init__(self, collection: str, provider: str) -> None:
+        super().__init__(f"{provider} has no collection {collection!r}")
+        self.collection, self.provider = collection, provider
+
+
 async def live_account(connector: Connector, user_id: int) -> ProviderAccount:
-    """The person's Fitbit account, if they are connected and we hold its tokens."""
+    """The person's provider account, if they are connected and we hold its tokens (the
+    newest one holding tokens, when they have several)."""
     async with connector.sessions() as session:
         user = await session.get(User, user_id)
         if user is None:
             raise UnknownUser(user_id)
         account = await session.scalar(
-            select(ProviderAccount).where(
-                ProviderAccount.user_id == user_id, ProviderAccount.provider == PROVIDER
-            )
+            select(ProviderAccount)
+            .where(ProviderAccount.user_id == user_id)
+            .order_by(ProviderAccount.refresh_token.is_(None), ProviderAccount.id.desc())
+            .limit(1)
         )
     if user.status is not UserStatus.ACTIVE:
         raise NotConnected(user_id, user.status)
@@ -79,7 +86,7 @@ async def live_account(connector: Connector, user_id: int) -> ProviderAccount:
 async def subscribe(connector: Connector, user_id: int, collection: str) -> str:
     """Subscribe one collection; `created` or `already_subscribed` (both leave it subscribed)."""
     account = await live_account(connector, user_id)
-    scope = COLLECTION_SCOPES[collection]
+    scope = _scope(connector, account, collection)
     if scope not in account.scopes:
         raise ScopeNotGranted(collection, scope)
     return await _subscribe(connector, account, collection)
@@ -90,7 +97,7 @@ async def subscribe_granted(connector: Connector, user_id: int) -> dict[str, str
     where Fitbit refused (the others are subscribed all the same)."""
     account = await live_account(connector, user_id)
     outcomes = {}
-    for collection in granted_collections(account.scopes):
+    for collection in connector.granted(account):
         try:
             outcomes[collection] = await _subscribe(connector, account, collection)
         except SubscriptionTaken:
@@ -105,7 +112,7 @@ async def unsubscribe(connector: Connector, user_id: int, collection: str) -> bo
     only our own record of one is dropped.
     """
     account = await live_account(connector, user_id)
-    if COLLECTION_SCOPES[collection] in account.scopes:
+    if _scope(connector, account, collection) in account.scopes:
         return await connector.unsubscribe(account, collection)
     async with connector.sessions.begin() as session:
         await session.execute(
@@ -131,5 +138,14 @@ async def disconnect(connector: Connector, user_id: int) -> bool:
 async def _subscribe(connector: Connector, account: ProviderAccount, collection: str) -> str:
     outcome = await connector.subscribe(account, collection)
     if outcome == CONFLICT:
-        raise SubscriptionTaken(collection, subscription_id(account.user_id, collection))
+        subscriptions = connector.provider(account.provider).subscriptions
+        sub_id = subscriptions.subscription_id(account.user_id, collection) if subscriptions else ""
+        raise SubscriptionTaken(collection, sub_id)
     return outcome
+
+
+def _scope(connector: Connector, account: ProviderAccount, collection: str) -> str:
+    scope = connector.provider(account.provider).descriptor.collections.get(collection)
+    if scope is None:
+        raise NotAtProvider(collection, account.provider)
+    return scope

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.connect import events
 from service.connect.cipher import TokenCipher
 from service.errors import ServiceError
-from service.providers.base import TokenGrant
+from service.providers.base import Identity
 from service.store.models import ConnectState, ProviderAccount, User, UserStatus
 
 STATE_LIFETIME = dt.timedelta(minutes=10)
@@ -107,8 +107,9 @@ async def take_state(session: AsyncSession, cipher: TokenCipher, state: str) -> 
     )
 
 
-async def link(session: AsyncSession, pending: PendingConnection, grant: TokenGrant) -> Linked:
-    """Find or create the user and account for a fresh grant (tokens are stored by the caller).
+async def link(session: AsyncSession, pending: PendingConnection, identity: Identity) -> Linked:
+    """Find or create the user and account of a fresh grant's identity (the caller stores the
+    tokens).
 
     - A new provider account joins the user with this user_ref (created when new), unless that
       user already has another live account at this provider.
@@ -120,12 +121,12 @@ async def link(session: AsyncSession, pending: PendingConnection, grant: TokenGr
         select(ProviderAccount)
         .where(
             ProviderAccount.provider == pending.provider,
-            ProviderAccount.external_id == grant.user_id,
+            ProviderAccount.external_id == identity.user_id,
         )
         .with_for_update()
     )
     if account is None:
-        return await _link_new_account(session, pending, grant)
+        return await _link_new_account(session, pending, identity)
     user = await session.get_one(User, account.user_id, with_for_update=True)
     if user.user_ref not in (None, pending.user_ref):
         await _take_over(session, user, pending)
@@ -152,7 +153,7 @@ async def _take_over(session: AsyncSession, user: User, pending: PendingConnecti
 
 
 async def _link_new_account(
-    session: AsyncSession, pending: PendingConnection, grant: TokenGrant
+    session: AsyncSession, pending: PendingConnection, identity: Identity
 ) -> Linked:
     user = await _user_by_ref(session, pending.user_ref)
     if user is None:
@@ -166,7 +167,7 @@ async def _link_new_account(
         )
     user.status = UserStatus.ACTIVE
     account = ProviderAccount(
-        user_id=user.id, provider=pending.provider, external_id=grant.user_id, scopes=[]
+        user_id=user.id, provider=pending.provider, external_id=identity.user_id, scopes=[]
     )
     session.add(account)
     await session.flush()

@@ -1,4 +1,5 @@
-"""Repairing drift between the subscriptions we expect and the ones Fitbit has.
+"""Repairing drift between the subscriptions we expect and the ones a provider has, for
+providers with per-user subscriptions (Fitbit's, described here).
 
 Expected: one subscription per granted collection, with our deterministic id. Fitbit may have
 lost one (we subscribe it again) or hold one we do not expect — an old id, or an all-collections
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.connect.flow import Connector, granted_collections
-from service.providers.fitbit.subscriptions import subscription_id
+from service.connect.flow import Connector
 from service.store.models import ProviderAccount, Subscription, User, UserStatus
 
 
@@ -29,13 +29,17 @@ class Drift:
 
 
 async def reconcile_account(connector: Connector, account: ProviderAccount) -> Drift:
+    """Repair one account's drift; nothing to do where the provider subscribes everyone."""
+    subscriptions = connector.provider(account.provider).subscriptions
+    if subscriptions is None:
+        return Drift()
     token = await connector.vault.access_token(account.id)
-    listed = await connector.subscriptions.list(token)
-    expected = {c: subscription_id(account.user_id, c) for c in granted_collections(account.scopes)}
-    present = {(str(i.get("collectionType")), str(i.get("subscriptionId"))) for i in listed}
+    present = set(await subscriptions.list(token))
+    granted = connector.granted(account)
+    expected = {c: subscriptions.subscription_id(account.user_id, c) for c in granted}
     drift = Drift()
     for collection, sub_id in sorted(present - set(expected.items())):
-        await connector.subscriptions.unsubscribe(token, collection, sub_id)
+        await subscriptions.unsubscribe(token, collection, sub_id)
         drift.removed.append(f"{collection}:{sub_id}")
     for collection, _ in sorted(set(expected.items()) - present):
         await connector.subscribe(account, collection)

@@ -1,9 +1,9 @@
 """The token vault: a valid access token for an account, refreshed at most once at a time.
 
-Fitbit refresh tokens are single use, so two processes refreshing the same token at once would
-lose the account (the loser's token is spent). A per-account Redis lock serialises refreshes
-across processes; inside it the row is read again, and a token another process has just
-refreshed is used as it is.
+Each account is refreshed by its own provider's `Accounts.refresh`. Fitbit refresh tokens are
+single use, so two processes refreshing the same token at once would lose the account (the
+loser's token is spent). A per-account Redis lock serialises refreshes across processes; inside
+it the row is read again, and a token another process has just refreshed is used as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,7 +47,7 @@ class Vault:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     cipher: TokenCipher
-    refresher: Refresher
+    refreshers: Mapping[str, Refresher]  # by provider name, the account's `provider`
 
     async def access_token(self, account_id: int) -> str:
         """A token valid for at least `REFRESH_MARGIN`, refreshing it when needed."""
@@ -92,7 +93,8 @@ class Vault:
             if not account.refresh_token:
                 raise ReauthRequired(f"account {account_id} has no refresh token")
             try:
-                grant = await self.refresher.refresh(self.cipher.decrypt(account.refresh_token))
+                refresher = self._refresher(account.provider)
+                grant = await refresher.refresh(self.cipher.decrypt(account.refresh_token))
             except errors.RefreshConflict:
                 await asyncio.sleep(0.25 * (attempt + 1))
                 continue
@@ -103,6 +105,12 @@ class Vault:
                 await self.store_grant(session, account_id, grant)
             return grant.access_token
         raise errors.ProviderUnavailable("token refresh kept conflicting")
+
+    def _refresher(self, provider: str) -> Refresher:
+        try:
+            return self.refreshers[provider]
+        except KeyError:
+            raise errors.UnknownProvider(f"provider {provider!r} is not enabled here") from None
 
     async def _load(self, account_id: int) -> ProviderAccount:
         async with self.sessions() as session:

@@ -159,11 +159,6 @@ class Webhook(Protocol):
     (a keyset may need fetching), since the provider waits for our answer.
     """
 
-    @property
-    def refused_status(self) -> int:
-        """The answer to a missing or wrong signature (Fitbit 404, Google 401)."""
-        ...
-
     def verify_query(self, query: Sequence[tuple[str, str]]) -> int:
         """The status answering a `GET` verification challenge (Descriptor.verify_by_get)."""
         ...
@@ -232,11 +227,15 @@ class Fetcher(Protocol):
 class Provider:
     """One provider's live parts, built once per process by `Descriptor.build`."""
 
-    name: str
+    descriptor: Descriptor
     webhook: Webhook
     accounts: Accounts
     subscriptions: Subscriptions | None  # None: the provider subscribes every consenting user
     fetcher: Fetcher
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +247,9 @@ class Descriptor:
     title: str  # for people: "Fitbit"
     route_prefix: str  # "/fitbit": `{prefix}/webhook` and `{prefix}/callback` are mounted
     verify_by_get: bool  # verification comes as GET (Fitbit) rather than POST (Google)
+    refused_status: int  # the answer to a missing or wrong signature (Fitbit 404, Google 401)
     webhook_openapi: Mapping[str, Any]  # the push as documented: headers and body schema
+    scopes: frozenset[str]  # every scope the provider defines: asking for another fails there
     collections: Mapping[str, str]  # collection -> the scope that lets us read it
     calls: Mapping[str, int]  # collection -> the calls one key costs at the least
     rate_rules: RateRules

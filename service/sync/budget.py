@@ -1,10 +1,12 @@
 """Each user's provider call budget, shared by every worker through Redis.
 
-Fitbit allows 150 calls per user per hour, the window resetting at the top of the hour, and
-answers 429 beyond it; every answer says how many calls are left (`Fitbit-Rate-Limit-Remaining`)
-and when the window resets (`-Reset`, in seconds). A worker spends from the budget before it
-calls, so concurrent workers never overspend, and learns from every answer, so calls made
-elsewhere (subscriptions, another deployment) are accounted for.
+Each provider's limit and window come from its `RateRules` (Fitbit 150 an hour, Google 300 a
+minute); the rest is the same for every provider. Fitbit allows 150 calls per user per hour, the
+window resetting at the top of the hour, and answers 429 beyond it; every answer says how many
+calls are left (`Fitbit-Rate-Limit-Remaining`) and when the window resets (`-Reset`, in
+seconds). A worker spends from the budget before it calls, so concurrent workers never
+overspend, and learns from every answer, so calls made elsewhere (subscriptions, another
+deployment) are accounted for.
 
 State per (provider, user): a Redis hash of `remaining`, `reset_at` (epoch seconds) and `limit`.
 Both operations are Lua scripts, so each is atomic however many workers share a user:
@@ -20,15 +22,17 @@ find calls left.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from service.providers.base import RateRules
 from service.providers.errors import RateLimited
 from service.providers.ratelimit import RateLimitReading
 from service.settings import Settings
@@ -126,15 +130,25 @@ class RateBudget:
     redis: Redis
     policy: BudgetPolicy = BudgetPolicy()
     clock: Callable[[], float] = time.time
+    # Each provider's limit and window (`Descriptor.rate_rules`); others use the policy's.
+    rules: Mapping[str, RateRules] = field(default_factory=dict)
+
+    def policy_of(self, provider: str) -> BudgetPolicy:
+        rules = self.rules.get(provider)
+        if rules is None:
+            return self.policy
+        return dataclasses.replace(
+            self.policy, limit=rules.limit, window_seconds=rules.window_seconds
+        )
 
     async def spend(
         self, provider: str, owner_id: str, calls: int = 1, *, priority: Priority = Priority.LIVE
     ) -> BudgetState:
         """Take `calls` from the user's budget, or raise `RateLimited` until its reset."""
-        now = self.clock()
-        args = [now, calls, self.policy.floor(priority), self.policy.window_end(now)]
+        now, policy = self.clock(), self.policy_of(provider)
+        args = [now, calls, policy.floor(priority), policy.window_end(now)]
         granted, remaining, reset_at, limit = await self._run(
-            _SPEND, provider, owner_id, [*args, self.policy.limit, STATE_TTL_SECONDS]
+            _SPEND, provider, owner_id, [*args, policy.limit, STATE_TTL_SECONDS]
         )
         if not int(granted):
             raise RateLimited(
@@ -156,14 +170,14 @@ class RateBudget:
 
     async def state(self, provider: str, owner_id: str) -> BudgetState:
         """What the user's budget holds now (a full window when nothing is known)."""
-        now, key = self.clock(), _key(provider, owner_id)
+        now, key, policy = self.clock(), _key(provider, owner_id), self.policy_of(provider)
         # redis-py types its commands for both clients; this one is the asyncio client.
         raw = await cast("Awaitable[dict[bytes | str, bytes | str]]", self.redis.hgetall(key))
         found = {_text(name): value for name, value in raw.items()}
-        limit = int(found.get("limit", self.policy.limit))
+        limit = int(found.get("limit", policy.limit))
         reset_at = float(found.get("reset_at", 0))
         if reset_at <= now:
-            return BudgetState(limit, self.policy.window_end(now), limit)
+            return BudgetState(limit, policy.window_end(now), limit)
         return BudgetState(int(found["remaining"]), reset_at, limit)
 
     def meter(self, provider: str, owner_id: str, priority: Priority) -> UserMeter:

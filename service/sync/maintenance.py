@@ -8,7 +8,6 @@ from typing import Any
 from service.connect.reconcile import connected_accounts, reconcile_account
 from service.errors import ServiceError
 from service.providers import errors
-from service.providers.fitbit import PROVIDER
 from service.sync.budget import Priority
 from service.sync.runtime import SyncDeps
 
@@ -22,10 +21,16 @@ async def reconcile_subscriptions(ctx: dict[str, Any]) -> str:
     """Repair drift for every connected person; skip whoever has no budget left this hour."""
     deps = SyncDeps.of(ctx)
     repaired = skipped = failed = 0
-    for account in await connected_accounts(deps.connector, PROVIDER):
+    accounts = [
+        account
+        for provider in deps.connector.providers
+        if provider.subscriptions is not None  # none to drift where the provider subscribes all
+        for account in await connected_accounts(deps.connector, provider.name)
+    ]
+    for account in accounts:
         try:
             await deps.budget.spend(
-                PROVIDER, account.external_id, RECONCILE_CALLS, priority=Priority.BACKFILL
+                account.provider, account.external_id, RECONCILE_CALLS, priority=Priority.BACKFILL
             )
             drift = await reconcile_account(deps.connector, account)
         except errors.RateLimited:

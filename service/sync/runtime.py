@@ -12,14 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.connect.flow import Connector, forget
 from service.connect.runtime import PROVIDER_TIMEOUT
 from service.connect.vault import Vault
-from service.providers.base import SyncKey
-from service.providers.fitbit.client import FitbitClient
+from service.providers import registry
+from service.providers.base import Provider, SyncKey
 from service.settings import Settings
 from service.store import sync_state
 from service.store.db import session_factory
 from service.sync.budget import BudgetPolicy, RateBudget
 
-REQUIRED = ("database_url", "fitbit_client_id", "fitbit_client_secret", "token_encryption_keys")
+REQUIRED = ("database_url", "token_encryption_keys")
+
+
+def required(settings: Settings) -> tuple[str, ...]:
+    """What a worker needs: ours, and the enabled providers' credentials."""
+    return (*REQUIRED, *registry.required(settings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +34,19 @@ class SyncDeps:
     http: httpx.AsyncClient
     connector: Connector
     budget: RateBudget
-    fitbit: FitbitClient
 
     @classmethod
     def start(cls, settings: Settings, engine: AsyncEngine, redis: Redis) -> SyncDeps:
         sessions = session_factory(engine)
         http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT)
+        connector = Connector.build(settings, sessions, redis, http)
+        rules = {provider.name: provider.descriptor.rate_rules for provider in connector.providers}
         return cls(
             settings=settings,
             sessions=sessions,
             http=http,
-            connector=Connector.build(settings, sessions, redis, http),
-            budget=RateBudget(redis, BudgetPolicy.from_settings(settings)),
-            fitbit=FitbitClient(http, settings.fitbit_api_url),
+            connector=connector,
+            budget=RateBudget(redis, BudgetPolicy.from_settings(settings), rules=rules),
         )
 
     @classmethod
@@ -54,6 +59,9 @@ class SyncDeps:
     @property
     def vault(self) -> Vault:
         return self.connector.vault
+
+    def provider(self, name: str) -> Provider:
+        return self.connector.provider(name)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -71,6 +79,7 @@ class SyncDeps:
                     target.user_id,
                     key.collection,
                     "notified by the provider",
+                    provider=key.provider,
                     purge=self.settings.purge_data_on_disconnect,
                 )
             await sync_state.mark_synced(session, target.request_id, target.generation)

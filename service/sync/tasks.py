@@ -22,7 +22,6 @@ from service import queue
 from service.connect.vault import ReauthRequired
 from service.providers import errors
 from service.providers.base import ACCOUNT_COLLECTIONS, SyncKey, UnknownCollection
-from service.providers.fitbit.day import fetch_day
 from service.providers.rows import DayData
 from service.store import data, sync_state
 from service.store.sync_state import SyncTarget
@@ -86,17 +85,14 @@ async def sync_key(deps: SyncDeps, key: SyncKey, priority: Priority) -> str:
 
 async def _fetch(deps: SyncDeps, key: SyncKey, target: SyncTarget, priority: Priority) -> DayData:
     account_id = target.account_id or 0
+    fetcher = deps.provider(key.provider).fetcher
     meter = deps.budget.meter(key.provider, key.owner_id, priority)
     token = await deps.vault.access_token(account_id)
     try:
-        return await fetch_day(
-            deps.fitbit, key.owner_id, key.collection, key.date, token=token, meter=meter
-        )
+        return await fetcher.fetch(key, token=token, meter=meter)
     except errors.AuthExpired:
         token = await deps.vault.refresh(account_id, failed_token=token)
-        return await fetch_day(
-            deps.fitbit, key.owner_id, key.collection, key.date, token=token, meter=meter
-        )
+        return await fetcher.fetch(key, token=token, meter=meter)
 
 
 async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData) -> str:

@@ -14,14 +14,13 @@ from service.sync import maintenance, retention, runtime, tasks, telemetry
 from service.sync.context import WorkerDeps
 from service.sync.sweeper import sweep
 
-REQUIRED = runtime.REQUIRED
 # Retry() re-queues a key when its budget is spent or it changed during the fetch; those are
 # not failures, so arq's own try limit must not end them. Failures are counted in PostgreSQL.
 MAX_TRIES = 10_000
 
 
 def create_worker(settings: Settings, **overrides: Any) -> Worker:
-    settings.require(*REQUIRED)
+    settings.require(*runtime.required(settings))
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["deps"] = WorkerDeps(

@@ -138,7 +138,7 @@ def build(settings: Settings, http: httpx.AsyncClient) -> Provider:
         tuple(settings.fitbit_scopes.split()),
     )
     return Provider(
-        name=PROVIDER,
+        descriptor=DESCRIPTOR,
         webhook=FitbitWebhook(secret, code.get_secret_value() if code else ""),
         accounts=accounts,
         subscriptions=FitbitSubscriptions(api),
@@ -155,7 +155,9 @@ DESCRIPTOR = Descriptor(
     title="Fitbit",
     route_prefix="/fitbit",
     verify_by_get=True,
+    refused_status=404,  # Fitbit documents 404 for an unsigned or mis-signed push
     webhook_openapi=OPENAPI,
+    scopes=oauth.SCOPES,
     collections=oauth.COLLECTION_SCOPES,
     calls={c: _least_calls(c) for c in sorted(notifications.DATA_COLLECTIONS)},
     rate_rules=RATE_RULES,

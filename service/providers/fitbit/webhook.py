@@ -63,7 +63,6 @@ class FitbitWebhook:
 
     client_secret: str
     verification_code: str  # empty where it is not configured (a worker): every code is wrong
-    refused_status: int = 404  # Fitbit documents 404 for an unsigned or mis-signed push
 
     def verify_query(self, query: Sequence[tuple[str, str]]) -> int:
         codes = [value for name, value in query if name == VERIFY_PARAMETER]

@@ -49,8 +49,11 @@ async def test_expired_token_is_refreshed_once(stack: Stack) -> None:
     new = await stack.connector.vault.access_token(account)
     assert new != old
     assert (await stack.emulator.counters()).token_refreshes == 1
-    profile = await stack.connector.subscriptions.profile(new)  # the new token works
-    assert profile.timezone
+    accounts = stack.connector.provider("fitbit").accounts
+    grant = TokenGrant(new, None, 3600, frozenset({"profile"}), "EXPIRE")
+    identity = await accounts.identify(grant)  # the new token works
+    assert identity.profile is not None
+    assert identity.profile.timezone
 
 
 async def test_refused_token_is_refreshed_even_before_its_expiry(stack: Stack) -> None:
@@ -113,7 +116,7 @@ async def test_a_refresh_answer_without_refresh_token_keeps_the_stored_one(stack
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(token_endpoint)) as http:
         tokens = OAuthClient(http, "http://tokens.test", "23TEST", "secret")
-        vault = dataclasses.replace(stack.connector.vault, refresher=tokens)
+        vault = dataclasses.replace(stack.connector.vault, refreshers={"fitbit": tokens})
         await _expire_locally(stack, account)
         assert await vault.access_token(account) == "not-rotated"
     assert len(refreshed_with) == 1
