@@ -17,6 +17,7 @@ import random
 from typing import Any
 
 from arq import Retry
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import queue
 from service.connect.vault import ReauthRequired
@@ -52,15 +53,22 @@ async def sync(
 async def requeue_if_changed(ctx: dict[str, Any]) -> None:
     """arq's `after_job_end`: a notification that landed after the sync committed but before
     arq deleted the job could not queue a job of its own (the key's job still existed), so
-    queue it now; a key whose job is still queued (deferred, retried) is left alone."""
+    queue it now; a key whose job is still queued (deferred, retried) is left alone.
+
+    Best effort: arq does not catch what this hook raises, so an unreachable database or Redis
+    here would end the whole worker process and strand its other running jobs until
+    `job_timeout` + 10 s. A key left pending is queued again by the sweeper."""
     key = SyncKey.from_job_id(str(ctx.get("job_id", "")))
     if key is None:
         return
     deps = SyncDeps.of(ctx)
-    async with deps.sessions() as session:
-        pending = await sync_state.is_pending(session, key)
-    if pending:
-        await queue.enqueue_sync(ctx["redis"], key)
+    try:
+        async with deps.sessions() as session:
+            pending = await sync_state.is_pending(session, key)
+        if pending:
+            await queue.enqueue_sync(ctx["redis"], key)
+    except (SQLAlchemyError, OSError) as exc:  # OSError: QueueUnavailable, refused connections
+        log.warning("re-queue check of %s failed, left to the sweeper: %r", key.job_id(), exc)
 
 
 async def sync_key(deps: SyncDeps, key: SyncKey, priority: Priority) -> str:

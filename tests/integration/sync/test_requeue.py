@@ -16,10 +16,10 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service import queue
+from service import embedded, queue
 from service.providers.base import SyncKey
 from service.settings import Settings
-from service.store.db import session_factory
+from service.store.db import create_engine, session_factory
 from service.store.models import SyncRequest, SyncStatus
 from service.sync.runtime import SyncDeps
 from service.sync.tasks import requeue_if_changed
@@ -70,6 +70,25 @@ async def test_a_key_pending_again_after_its_job_ended_is_queued(ctx: dict[str, 
 async def test_a_synced_key_and_other_jobs_are_left_alone(ctx: dict[str, Any]) -> None:
     await requeue_if_changed({**ctx, "job_id": SYNCED.job_id()})
     await requeue_if_changed({**ctx, "job_id": "cron:sweep"})
+    assert await _queued(ctx["redis"]) == set()
+
+
+async def test_an_unreachable_database_or_redis_leaves_the_key_to_the_sweeper(
+    settings: Settings, ctx: dict[str, Any]
+) -> None:
+    # arq does not catch what after_job_end raises: raising here would end the worker process.
+    closed = f"127.0.0.1:{embedded.free_port()}"
+    gone_db = settings.model_copy(update={"database_url": f"postgresql+asyncpg://u@{closed}/x"})
+    engine = create_engine(gone_db)
+    no_db = SyncDeps.start(gone_db, engine, ctx["redis"])
+    no_redis = queue.connect(f"redis://{closed}/0")
+    try:
+        await requeue_if_changed({**ctx, "sync": no_db, "job_id": PENDING.job_id()})
+        await requeue_if_changed({**ctx, "redis": no_redis, "job_id": PENDING.job_id()})
+    finally:
+        await no_db.close()
+        await engine.dispose()
+        await no_redis.aclose(close_connection_pool=True)
     assert await _queued(ctx["redis"]) == set()
 
 
