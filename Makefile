@@ -27,6 +27,9 @@ fuzz: .venv/.synced  ## Fuzz the API and the properties longer: FUZZ_EXAMPLES pe
 bench: .venv/.synced  ## Benchmarks: ratios against same-run baselines (ONLY=freshness,calls,...)
 	$(RUN) python -m bench.run $(if $(ONLY),--only $(ONLY))
 
+faults: .venv/.synced  ## Fault scenarios on a private stack (ONLY=replay,kill-worker,...)
+	$(RUN) python -m bench.faults $(if $(ONLY),--only $(ONLY))
+
 .tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
