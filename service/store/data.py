@@ -9,12 +9,13 @@ so a replace is all or nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Table, UniqueConstraint, delete, func, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.providers import rows
@@ -89,16 +90,22 @@ def _unique(table: Table, values: list[Values]) -> list[Values]:
 
 
 async def _upsert(session: AsyncSession, table: Table, values: list[Values]) -> int:
+    """Insert or update every row. Executed as one statement over many parameter sets, so
+    SQLAlchemy compiles it once per table and column set rather than once per row count."""
     if not values:
         return 0
-    statement = insert(table).values(values)
+    await session.execute(_upsert_statement(table, tuple(values[0])), values)
+    return len(values)  # ON CONFLICT DO UPDATE writes every row: inserted or updated
+
+
+@functools.cache
+def _upsert_statement(table: Table, columns: tuple[str, ...]) -> Insert:
+    statement = insert(table)
     key = natural_key(table)
-    changes = {name: statement.excluded[name] for name in values[0] if name not in key}
-    statement = statement.on_conflict_do_update(
+    changes = {name: statement.excluded[name] for name in columns if name not in key}
+    return statement.on_conflict_do_update(
         index_elements=key, set_={**changes, "synced_at": func.now()}
     )
-    result = await session.execute(statement)
-    return int(getattr(result, "rowcount", 0))
 
 
 async def _delete_others(
