@@ -27,12 +27,10 @@ from service.webhook.routes import Endpoint
 
 log = logging.getLogger(__name__)
 
-REQUIRED = ("database_url", "token_encryption_keys")
-
 
 def required(settings: Settings) -> tuple[str, ...]:
     """What serving needs: ours, and each enabled provider's credentials and endpoints."""
-    return (*REQUIRED, *registry.required(settings, front_door=True))
+    return ("database_url", *registry.required(settings, front_door=True), "token_encryption_keys")
 
 
 class ServiceApp(FastAPI):

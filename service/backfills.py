@@ -31,19 +31,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service import queue
 from service.errors import ServiceError
+from service.providers import registry
 from service.providers.base import SyncKey
-from service.providers.fitbit import PROVIDER
-from service.providers.fitbit.fetch import plan
-from service.providers.fitbit.notifications import DATA_COLLECTIONS
 from service.store.models import Backfill, ProviderAccount, SyncRequest, SyncStatus
 
+# Backfills are of Fitbit history until a backfill names its provider.
+PROVIDER = "fitbit"
+_RULES = registry.descriptor(PROVIDER).rate_rules
 MAX_DAYS = 366
-PROVIDER_CALLS_PER_HOUR = 150  # Fitbit's limit per user and hour
-WINDOW_SECONDS = 3600.0  # Fitbit's windows end at the top of each hour
+PROVIDER_CALLS_PER_HOUR = _RULES.limit  # Fitbit's limit per user and hour
+WINDOW_SECONDS = _RULES.window_seconds  # Fitbit's windows end at the top of each hour
 SPACING_SECONDS = 0.2  # between the keys of one batch
-COLLECTIONS = tuple(sorted(DATA_COLLECTIONS))
 # Calls per key at the least (an activity list with more than one page costs more).
-CALLS = {collection: len(plan("-", collection, dt.date(2000, 1, 1))) for collection in COLLECTIONS}
+CALLS = dict(registry.descriptor(PROVIDER).calls)
+COLLECTIONS = tuple(sorted(CALLS))
 
 
 class BackfillError(ServiceError):

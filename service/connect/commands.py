@@ -14,7 +14,9 @@ from service.errors import ServiceError
 from service.providers import registry
 from service.settings import Settings
 
-REQUIRED = ("database_url", "token_encryption_keys")
+
+def required(settings: Settings) -> tuple[str, ...]:
+    return ("database_url", *registry.required(settings), "token_encryption_keys")
 
 
 def add_parsers(commands: Any) -> None:
@@ -29,7 +31,7 @@ def add_parsers(commands: Any) -> None:
 
 
 def _rotate(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require(*REQUIRED, *registry.required(settings))
+    settings.require(*required(settings))
 
     async def run() -> int:
         async with open_connector(settings) as connector:
@@ -40,7 +42,7 @@ def _rotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require(*REQUIRED, *registry.required(settings))
+    settings.require(*required(settings))
     return asyncio.run(_reconcile_all(settings))
 
 

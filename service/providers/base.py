@@ -254,7 +254,7 @@ class Descriptor:
     calls: Mapping[str, int]  # collection -> the calls one key costs at the least
     rate_rules: RateRules
     credentials: tuple[str, ...]  # settings every role needs to talk to the provider
-    endpoint_settings: tuple[str, ...]  # settings only the front door needs
+    serve_settings: tuple[str, ...]  # what `serve` needs (credentials, webhook, callback)
     build: Callable[[Settings, httpx.AsyncClient], Provider] = field(repr=False)
 
     def granted(self, scopes: Sequence[str]) -> list[str]:

@@ -43,10 +43,8 @@ def required(settings: Settings, *, front_door: bool = False) -> tuple[str, ...]
     serves their webhooks and callbacks also those endpoints' settings."""
     needed: list[str] = []
     for found in enabled(settings):
-        needed += found.credentials
-        if front_door:
-            needed += found.endpoint_settings
-    return tuple(needed)
+        needed += found.serve_settings if front_door else found.credentials
+    return tuple(dict.fromkeys(needed))
 
 
 def collections() -> dict[str, str]:

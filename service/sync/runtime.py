@@ -19,12 +19,10 @@ from service.store import sync_state
 from service.store.db import session_factory
 from service.sync.budget import BudgetPolicy, RateBudget
 
-REQUIRED = ("database_url", "token_encryption_keys")
-
 
 def required(settings: Settings) -> tuple[str, ...]:
     """What a worker needs: ours, and the enabled providers' credentials."""
-    return (*REQUIRED, *registry.required(settings))
+    return ("database_url", *registry.required(settings), "token_encryption_keys")
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,6 +162,11 @@ DESCRIPTOR = Descriptor(
     calls={c: _least_calls(c) for c in sorted(notifications.DATA_COLLECTIONS)},
     rate_rules=RATE_RULES,
     credentials=("fitbit_client_id", "fitbit_client_secret"),
-    endpoint_settings=("fitbit_verification_code", "fitbit_redirect_uri"),
+    serve_settings=(
+        "fitbit_client_secret",
+        "fitbit_verification_code",
+        "fitbit_client_id",
+        "fitbit_redirect_uri",
+    ),
     build=build,
 )
