@@ -298,8 +298,11 @@ class Scenario:
     bound: str
     copies: int = 1
     env: dict[str, str] = field(default_factory=dict)
+    # Fitbit's answer time: long enough that a fault finds syncs half-way through.
+    latency_ms: int = 0
 
 
+FAULT_LATENCY_MS = 200
 SWEEPER = (
     "the sweeper queues keys pending longer than SWEEP_PENDING_AFTER_SECONDS, every "
     "SWEEP_INTERVAL_SECONDS"
@@ -318,6 +321,7 @@ SCENARIOS = [
         kill_workers,
         "arq runs a killed worker's job again only once its in-progress key expires, "
         "JOB_TIMEOUT + 10 s after the job started, and then the sync itself takes its time",
+        latency_ms=FAULT_LATENCY_MS,
     ),
     Scenario(
         "redis-restart",
@@ -325,6 +329,7 @@ SCENARIOS = [
         restart_redis,
         f"every queued job is gone with Redis: {SWEEPER}; workers whose Redis went away exit "
         "and are started again",
+        latency_ms=FAULT_LATENCY_MS,
     ),
     Scenario(
         "postgres-restart",
@@ -332,6 +337,7 @@ SCENARIOS = [
         restart_postgres,
         f"the relay retries 503s with backoff up to {MAX_RETRY_SECONDS:g} s; jobs that failed "
         f"on the outage are left pending: {SWEEPER}",
+        latency_ms=FAULT_LATENCY_MS,
     ),
     # A job may wait out one 10 s read timeout, so it needs a longer timeout of its own.
     Scenario(
@@ -519,9 +525,14 @@ async def _scenario(
         await stack.connect(fitbit_users(USERS, "X"))
         today = (await stack.control.clock()).now.date()
         days = [today - dt.timedelta(days=n) for n in range(DAYS)]
+        if scenario.latency_ms:
+            await stack.control.set_faults(latency_ms=scenario.latency_ms)
         workers.start(2)
         run = Run(stack, running, postgres, redis, relay, workers, random.Random(scenario.name))
-        run.note(f"{len(stack.users)} people connected, 2 workers started")
+        run.note(
+            f"{len(stack.users)} people connected, 2 workers started, "
+            f"Fitbit answers after {scenario.latency_ms} ms"
+        )
         await asyncio.gather(workload(run, days), _faulted(run, scenario.fault))
         target = job_timeout(env) + 10
         since = max(run.fault_end, run.workload_end)
