@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from service.providers.base import SyncKey
 from service.store.models import ProviderAccount, SyncRequest, SyncStatus, User, UserStatus
@@ -30,6 +32,8 @@ class SyncTarget:
     user_status: UserStatus | None
     utc_offset_ms: int | None
     has_tokens: bool
+    quiet_seconds: float  # since the last notification of the key
+    pending_seconds: float  # since it became pending (negative: backfill work not yet due)
 
     @property
     def up_to_date(self) -> bool:
@@ -54,6 +58,8 @@ async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
                 User.status,
                 User.utc_offset_ms,
                 ProviderAccount.refresh_token.is_not(None),
+                _seconds_since(SyncRequest.notified_at),
+                func.coalesce(_seconds_since(SyncRequest.pending_since), 0.0),
             )
             .outerjoin(
                 ProviderAccount,
@@ -70,6 +76,11 @@ async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
         )
     ).first()
     return None if row is None else SyncTarget(*row)
+
+
+def _seconds_since(moment: QueryableAttribute[Any]) -> ColumnElement[float]:
+    """Measured by the database's clock, the one that stamped `moment`."""
+    return cast(func.extract("epoch", func.now() - moment), Float)
 
 
 async def is_pending(session: AsyncSession, key: SyncKey) -> bool:

@@ -24,6 +24,7 @@ from service.connect.vault import ReauthRequired
 from service.providers import errors
 from service.providers.base import ACCOUNT_COLLECTIONS, SyncKey, UnknownCollection
 from service.providers.rows import DayData
+from service.settings import Settings
 from service.store import data, sync_state
 from service.store.sync_state import SyncTarget
 from service.sync.budget import Priority
@@ -76,6 +77,8 @@ async def sync_key(deps: SyncDeps, key: SyncKey, priority: Priority) -> str:
         target = await sync_state.load(session, key)
     if target is None or target.up_to_date:
         return "up to date"
+    if priority is Priority.LIVE and (wait := debounce_left(deps.settings, target)) > 0:
+        raise Retry(defer=wait)
     if not target.syncable or target.account_id is None or target.user_id is None:
         return await _fail(deps, target, "the provider account is not connected")
     try:
@@ -117,6 +120,15 @@ async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData)
         # Changed while we fetched: fetch once more, after the debounce, under the same job id.
         raise Retry(defer=deps.settings.sync_debounce_seconds)
     return "synced"
+
+
+def debounce_left(settings: Settings, target: SyncTarget) -> float:
+    """Seconds until the key has been quiet for the debounce since its last notification (a
+    trailing debounce: a burst costs one fetch after it ends); 0 once it has, or once the key
+    has waited `SYNC_MAX_WAIT_SECONDS` since it became pending, so endless changes still sync."""
+    left = settings.sync_debounce_seconds - target.quiet_seconds
+    patience = settings.sync_max_wait_seconds - target.pending_seconds
+    return max(min(left, patience), 0.0)
 
 
 async def _transient(deps: SyncDeps, target: SyncTarget, error: str) -> str:

@@ -505,6 +505,53 @@ async def test_a_change_during_the_fetch_is_fetched_once_more_never_in_parallel(
     await _assert_rows_match(stack, [(owner, "sleep", day)])
 
 
+# -- 5b. storms: a trailing debounce with a maximum wait ---------------------------------------
+
+
+async def _storm(stack: Stack, owner: str, day: dt.date, seconds: float) -> dict[str, Any]:
+    """Fitbit changes the day every 0.1 s for `seconds` and tells us each time; the last log."""
+    last: dict[str, Any] = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        last = await stack.emulator.add_log(owner, "sleep", day)
+        await _deliver(stack)
+        await asyncio.sleep(0.1)
+    return last
+
+
+async def _storm_fetches(stack: Stack, owner: str, seconds: float, **tuning: Any) -> int:
+    """Sleep fetches of one key while a storm of notifications runs against a worker."""
+    day = _yesterday((await stack.emulator.clock()).now)
+    await _connect(stack, owner)
+    await stack.emulator.reset_counters()
+    await stack.emulator.add_log(owner, "sleep", day)
+    await _deliver(stack)
+    workers = asyncio.create_task(_work(_tuned(stack, **tuning)))
+    last = await _storm(stack, owner, day, seconds)
+    await workers
+    await _work(stack)  # a burst worker stops when the queue is empty for a moment
+    request = await _sync_request(stack, owner, "sleep", day)
+    assert request.status is SyncStatus.SYNCED
+    assert int(last["logId"]) in (await _stored_logs(stack, "sleep_log"))[owner, day]
+    await _assert_rows_match(stack, [(owner, "sleep", day)])
+    return (await stack.emulator.counters()).calls_by_user[owner]
+
+
+async def test_a_storm_costs_one_fetch_after_it_ends(stack: Stack) -> None:
+    # Notifications 0.1 s apart never leave the key quiet for 2 s until the storm is over.
+    fetches = await _storm_fetches(
+        stack, "STORM1", 3.0, sync_debounce_seconds=2.0, sync_max_wait_seconds=30.0
+    )
+    assert fetches == 1
+
+
+async def test_a_storm_longer_than_the_maximum_wait_is_fetched_during_it(stack: Stack) -> None:
+    fetches = await _storm_fetches(
+        stack, "STORM2", 4.0, sync_debounce_seconds=2.0, sync_max_wait_seconds=1.0
+    )
+    assert fetches >= 2  # at least once while it lasted, and once after
+
+
 # -- 6. revoked, deleted ------------------------------------------------------------------------
 
 
