@@ -155,6 +155,10 @@ class Connector:
         """The collections whose scopes the account granted."""
         return self.provider(account.provider).descriptor.granted(account.scopes)
 
+    def wanted(self, account: ProviderAccount) -> list[str]:
+        """The granted collections that no one unsubscribed on purpose."""
+        return [c for c in self.granted(account) if c not in account.unsubscribed]
+
     async def subscribe_granted(self, account_id: int) -> dict[str, str]:
         """Subscribe every collection whose scope was granted; report each outcome (nothing
         where the provider subscribes everyone itself)."""
@@ -162,7 +166,7 @@ class Connector:
         if self.provider(account.provider).subscriptions is None:
             return {}
         outcomes = {}
-        for collection in self.granted(account):
+        for collection in self.wanted(account):
             outcomes[collection] = await self.subscribe(account, collection)
         return outcomes
 

@@ -8,7 +8,7 @@ whose refresh token the provider refused raises the vault's `ReauthRequired`.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from service.connect.flow import CONFLICT, Connector
 from service.errors import ServiceError
@@ -89,6 +89,7 @@ async def subscribe(connector: Connector, user_id: int, collection: str) -> str:
     scope = _scope(connector, account, collection)
     if scope not in account.scopes:
         raise ScopeNotGranted(collection, scope)
+    await _want(connector, account, [collection])
     return await _subscribe(connector, account, collection)
 
 
@@ -96,6 +97,7 @@ async def subscribe_granted(connector: Connector, user_id: int) -> dict[str, str
     """Subscribe every collection whose scope was granted; each one's outcome, `conflict`
     where Fitbit refused (the others are subscribed all the same)."""
     account = await live_account(connector, user_id)
+    await _want(connector, account, connector.granted(account))
     outcomes = {}
     for collection in connector.granted(account):
         try:
@@ -112,6 +114,7 @@ async def unsubscribe(connector: Connector, user_id: int, collection: str) -> bo
     only our own record of one is dropped.
     """
     account = await live_account(connector, user_id)
+    await _unwant(connector, account, collection)
     if _scope(connector, account, collection) in account.scopes:
         return await connector.unsubscribe(account, collection)
     async with connector.sessions.begin() as session:
@@ -133,6 +136,35 @@ async def disconnect(connector: Connector, user_id: int) -> bool:
         return False
     await connector.disconnect(user_id)
     return True
+
+
+async def _want(connector: Connector, account: ProviderAccount, collections: list[str]) -> None:
+    """Asked for again through the API: no longer left out by reconcile and reconnects."""
+    left_out: ColumnElement[list[str]] = ProviderAccount.unsubscribed.expression
+    for collection in collections:
+        left_out = func.array_remove(left_out, collection)
+    await _leave_out(connector, account, left_out)
+
+
+async def _unwant(connector: Connector, account: ProviderAccount, collection: str) -> None:
+    left_out = func.array_remove(ProviderAccount.unsubscribed, collection)
+    await _leave_out(connector, account, func.array_append(left_out, collection))
+
+
+async def _leave_out(
+    connector: Connector, account: ProviderAccount, value: ColumnElement[list[str]]
+) -> None:
+    """Set the collections left out in one statement, so concurrent requests compose."""
+    async with connector.sessions.begin() as session:
+        account.unsubscribed = list(
+            await session.scalar(
+                update(ProviderAccount)
+                .where(ProviderAccount.id == account.id)
+                .values(unsubscribed=value)
+                .returning(ProviderAccount.unsubscribed)
+            )
+            or []
+        )
 
 
 async def _subscribe(connector: Connector, account: ProviderAccount, collection: str) -> str:

@@ -1,7 +1,8 @@
 """Repairing drift between the subscriptions we expect and the ones a provider has, for
 providers with per-user subscriptions (Fitbit's, described here).
 
-Expected: one subscription per granted collection, with our deterministic id. Fitbit may have
+Expected: one subscription per granted collection that no one unsubscribed through the API
+(`ProviderAccount.unsubscribed`), with our deterministic id. Fitbit may have
 lost one (we subscribe it again) or hold one we do not expect — an old id, or an all-collections
 subscription that would duplicate every notification (we delete it). One list call covers every
 collection, so a user with no drift costs a single call of their hourly budget.
@@ -35,8 +36,8 @@ async def reconcile_account(connector: Connector, account: ProviderAccount) -> D
         return Drift()
     token = await connector.vault.access_token(account.id)
     present = set(await subscriptions.list(token))
-    granted = connector.granted(account)
-    expected = {c: subscriptions.subscription_id(account.user_id, c) for c in granted}
+    wanted = connector.wanted(account)
+    expected = {c: subscriptions.subscription_id(account.user_id, c) for c in wanted}
     drift = Drift()
     for collection, sub_id in sorted(present - set(expected.items())):
         await subscriptions.unsubscribe(token, collection, sub_id)

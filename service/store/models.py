@@ -142,6 +142,9 @@ class ProviderAccount(Base):
     provider: Mapped[str] = mapped_column(Text)
     external_id: Mapped[str] = mapped_column(Text)  # the provider's user id (Fitbit: ownerId)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # Collections a downstream service unsubscribed through the API: not re-subscribed by the
+    # reconciler or a reconnect until it subscribes them again.
+    unsubscribed: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     access_token: Mapped[str | None] = mapped_column(Text)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     access_expires_at: Mapped[dt.datetime | None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
+from service.connect import management
 from service.connect.cipher import TokenCipher
 from service.connect.reconcile import connected_accounts, reconcile_account
 from service.connect.rotation import rotate_keys
@@ -42,6 +43,22 @@ async def test_reconcile_restores_lost_and_removes_unexpected(stack: Stack) -> N
     ]
     again = await reconcile_account(stack.connector, account)
     assert not again.repaired
+
+
+async def test_a_collection_unsubscribed_on_purpose_stays_unsubscribed(stack: Stack) -> None:
+    answer = await stack.consent("ref-optout", "OPTOUT")
+    user_id = int(answer.json()["user_id"])
+    assert await management.unsubscribe(stack.connector, user_id, "sleep")
+
+    [account] = await connected_accounts(stack.connector, "fitbit")
+    assert account.unsubscribed == ["sleep"]
+    assert not (await reconcile_account(stack.connector, account)).repaired
+    assert "sleep" not in {s.collection for s in await stack.emulator.subscriptions()}
+
+    await management.subscribe(stack.connector, user_id, "sleep")  # asked for again
+    [account] = await connected_accounts(stack.connector, "fitbit")
+    assert account.unsubscribed == []
+    assert "sleep" in {s.collection for s in await stack.emulator.subscriptions()}
 
 
 async def test_rotate_keys_re_encrypts_under_the_first_key(stack: Stack) -> None:
