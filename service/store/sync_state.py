@@ -97,8 +97,9 @@ async def is_pending(session: AsyncSession, key: SyncKey) -> bool:
     )
 
 
-async def mark_synced(session: AsyncSession, request_id: int, generation: int) -> int:
-    """Record that `generation` is fetched; return the current generation (maybe newer)."""
+async def mark_synced(session: AsyncSession, request_id: int, generation: int) -> int | None:
+    """Record that `generation` is fetched; return the current generation (maybe newer), or
+    None when this generation or a newer one is recorded already (by an overlapping sync)."""
     done = SyncRequest.generation == generation
     current = await session.scalar(
         update(SyncRequest)
@@ -116,7 +117,7 @@ async def mark_synced(session: AsyncSession, request_id: int, generation: int) -
         )
         .returning(SyncRequest.generation)
     )
-    return generation if current is None else int(current)
+    return None if current is None else int(current)
 
 
 async def record_attempt(session: AsyncSession, request_id: int, error: str) -> int:

@@ -108,6 +108,12 @@ async def _fetch(deps: SyncDeps, key: SyncKey, target: SyncTarget, priority: Pri
 
 async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData) -> str:
     async with deps.sessions.begin() as session:
+        # The request's row first: its lock orders two overlapping syncs of the key (a job run
+        # again after Redis lost it), and one whose generation is already stored must not
+        # replace the newer rows with what it fetched earlier.
+        current = await sync_state.mark_synced(session, target.request_id, target.generation)
+        if current is None:
+            return "superseded"
         await data.replace_day(
             session,
             day,
@@ -115,7 +121,6 @@ async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData)
             provider=key.provider,
             utc_offset_ms=target.utc_offset_ms,
         )
-        current = await sync_state.mark_synced(session, target.request_id, target.generation)
     if current > target.generation:
         # Changed while we fetched: fetch once more, after the debounce, under the same job id.
         raise Retry(defer=deps.settings.sync_debounce_seconds)
