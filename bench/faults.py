@@ -12,8 +12,8 @@ is injected, and then:
 - every (user, collection, date) changed has a sync request, and every sync request is synced;
 - for each of them our rows equal the emulator's (log ids and a value of each, the day's steps):
   no change lost, no row left over, no duplicate;
-- recovery: from the end of the fault (or of the workload, whichever is later) until nothing is
-  pending, against the target of `JOB_TIMEOUT` + 10 s.
+- recovery: from the end of the fault until nothing is pending, against the target of
+  `JOB_TIMEOUT` + 10 s (an upper bound: changes made after the fault are in it too).
 
 Results go to a table and `bench/results/faults.json`; a missed target says why.
 """
