@@ -14,8 +14,8 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -70,7 +70,15 @@ class Relay:
         self._http: httpx.AsyncClient | None = None
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/", self._receive, methods=["POST"])])
+        return Starlette(routes=[Route("/", self._receive, methods=["POST"])], lifespan=self._life)
+
+    @asynccontextmanager
+    async def _life(self, app: Starlette) -> AsyncIterator[None]:
+        yield
+        for task in self._tasks:
+            task.cancel()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def _receive(self, request: Request) -> Response:
         body = await request.body()
