@@ -573,7 +573,8 @@ def _result(
         misses.append(
             f"still pending {target + SETTLE_MARGIN:g} s after the fault ended ({scenario.bound})"
         )
-    elif recovery > target:
+    correct = not misses
+    if recovery is not None and recovery > target:
         misses.append(
             f"recovered in {recovery:.1f} s, over the {target:g} s target: {scenario.bound}"
         )
@@ -585,6 +586,8 @@ def _result(
         "name": scenario.name,
         "fault": scenario.title,
         "passed": not misses,
+        # Every change landed, once, and everything synced: only a time target may be missed.
+        "correct": correct,
         "misses": misses,
         "changes": run.changes,
         "change_errors": dict(run.change_errors),
@@ -695,11 +698,14 @@ async def _race(
             token_endpoint_calls=token_calls,
             invalid_grant=invalid_grant,
         )
+        wrong = []
         if counters.token_refreshes != 1:
-            result["misses"].append(f"{counters.token_refreshes} refreshes at the emulator, not 1")
+            wrong.append(f"{counters.token_refreshes} refreshes at the emulator, not 1")
         if invalid_grant:
-            result["misses"].append(f"{invalid_grant} invalid_grant (reauth_required events)")
+            wrong.append(f"{invalid_grant} invalid_grant (reauth_required events)")
+        result["misses"] += wrong
         result["passed"] = not result["misses"]
+        result["correct"] = result["correct"] and not wrong
         return result
 
 
@@ -752,7 +758,12 @@ def run(names: list[str]) -> dict[str, Any]:
                         result = run_scenario(scenario, postgres, redis)
                 except Exception as exc:  # noqa: BLE001 - one broken scenario must not hide others
                     traceback.print_exc()
-                    result = {"name": name, "passed": False, "misses": [f"{exc!r}"]}
+                    result = {
+                        "name": name,
+                        "passed": False,
+                        "correct": False,
+                        "misses": [f"{exc!r}"],
+                    }
                 result["seconds"] = round(time.monotonic() - began, 1)
                 record["scenarios"].append(result)
                 print(_row(result), flush=True)
@@ -776,12 +787,18 @@ def _row(result: dict[str, Any]) -> str:
     recovery = result.get("recovery_seconds")
     shown = "-" if recovery is None else f"{recovery:.1f} s"
     return (
-        f"{result['name']:<18} {'pass' if result['passed'] else 'FAIL':<6} "
+        f"{result['name']:<18} {_verdict(result):<6} "
         f"{result.get('changes', '-'):>7} {result.get('keys_checked', '-'):>5} "
         f"{result.get('lost_changes', '-'):>5} {result.get('duplicate_rows', '-'):>8} "
         f"{result.get('unsynced', '-'):>8} {shown:>9} "
         f"{str(result.get('target_seconds', '-')) + ' s':>7} {result.get('seconds', 0):>6.0f}s"
     )
+
+
+def _verdict(result: dict[str, Any]) -> str:
+    """pass; SLOW: correct, but a time target missed; FAIL: a change lost or doubled, a
+    request not synced, a refresh too many, or the scenario broke."""
+    return "pass" if result["passed"] else "SLOW" if result["correct"] else "FAIL"
 
 
 def table(record: dict[str, Any]) -> str:
@@ -792,6 +809,10 @@ def table(record: dict[str, Any]) -> str:
         HEADER,
     ]
     lines += [_row(result) for result in record["scenarios"]]
+    lines.append(
+        "pass: every target met; SLOW: every change right, a time target missed; FAIL: a change "
+        "lost or doubled, a request not synced, a refresh too many, or the scenario broke"
+    )
     lines.append("Details:")
     for result in record["scenarios"]:
         lines.append(f"  {result['name']}: {result.get('fault', '')}")
@@ -822,7 +843,8 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(record, indent=2, default=str) + "\n")
     print(f"\nwritten to {args.output}", flush=True)
-    raise SystemExit(0 if all(r["passed"] for r in record["scenarios"]) else 1)
+    # Like `make bench`, a missed time target is reported, not an error; a wrong result is.
+    raise SystemExit(0 if all(r["correct"] for r in record["scenarios"]) else 1)
 
 
 if __name__ == "__main__":
