@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -292,6 +293,15 @@ async def record(
     planned = schedule(keys, backfill.calls_per_hour, now)
     await _make_pending(session, backfill.created_at, planned, now)
     return Started(backfill.id, resumed, planned)
+
+
+async def start(session: AsyncSession, user: str, wanted: Range, *, reserve: int) -> Started:
+    """`record` a backfill of `wanted` for `user` (our id or the provider's), now, at what the
+    budget leaves backfill after `reserve` (`RATE_BUDGET_RESERVE`)."""
+    account = await find_account(session, user)
+    return await record(
+        session, account, wanted, calls_per_hour=calls_per_hour(reserve), now=time.time()
+    )
 
 
 async def enqueue(redis: ArqRedis, started: Started) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -84,13 +83,8 @@ async def create_backfill(
     try:
         wanted = backfills.parse_range(attributes.from_, attributes.to, attributes.collections)
         async with sessions.begin() as session:
-            account = await backfills.find_account(session, id)
-            started = await backfills.record(
-                session,
-                account,
-                wanted,
-                calls_per_hour=backfills.calls_per_hour(settings.rate_budget_reserve),
-                now=time.time(),
+            started = await backfills.start(
+                session, id, wanted, reserve=settings.rate_budget_reserve
             )
     except backfills.UnknownUser:
         raise errors.not_found("users", id) from None

@@ -143,13 +143,8 @@ def _run_started(settings: Settings, user: str, wanted: backfills.Range) -> int 
 
     async def start(clients: Clients) -> int:
         async with clients.session() as session:
-            account = await backfills.find_account(session, user)
-            started = await backfills.record(
-                session,
-                account,
-                wanted,
-                calls_per_hour=backfills.calls_per_hour(settings.rate_budget_reserve),
-                now=time.time(),
+            started = await backfills.start(
+                session, user, wanted, reserve=settings.rate_budget_reserve
             )
         await backfills.enqueue(clients.redis, started)
         verb = "resumed" if started.resumed else "started"
