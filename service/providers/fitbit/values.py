@@ -6,31 +6,12 @@ import datetime as dt
 from typing import Any
 
 from service.providers.errors import UnexpectedResponse
-
-Obj = dict[str, Any]
+from service.providers.json import Obj as Obj
+from service.providers.json import inner as inner
+from service.providers.json import obj as obj
+from service.providers.json import objects as objects
 
 MAX_LOG_ID = 2**64 - 1
-
-
-def obj(value: Any, what: str) -> Obj:
-    if not isinstance(value, dict):
-        raise UnexpectedResponse(f"{what}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def inner(item: Obj, key: str) -> Obj:
-    """A nested object; an empty one when Fitbit left it out."""
-    value = item.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def objects(value: Any, what: str) -> list[Obj]:
-    """A list of objects; a missing list is an empty one (Fitbit omits what a user lacks)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UnexpectedResponse(f"{what}: expected a list, got {type(value).__name__}")
-    return [obj(item, what) for item in value]
 
 
 def log_id(item: Obj) -> int:

@@ -14,30 +14,12 @@ import re
 from typing import Any
 
 from service.providers.errors import UnexpectedResponse
+from service.providers.json import Obj as Obj
+from service.providers.json import inner as inner
+from service.providers.json import obj as obj
+from service.providers.json import objects as objects
 
-Obj = dict[str, Any]
 _DURATION = re.compile(r"(-?\d+(?:\.\d+)?)s")
-
-
-def obj(value: Any, what: str) -> Obj:
-    if not isinstance(value, dict):
-        raise UnexpectedResponse(f"{what}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def inner(item: Obj, key: str) -> Obj:
-    """A nested object; an empty one when Google left it out."""
-    value = item.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def objects(value: Any, what: str) -> list[Obj]:
-    """A list of objects; a missing list is an empty one (proto3 JSON omits empty lists)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UnexpectedResponse(f"{what}: expected a list, got {type(value).__name__}")
-    return [obj(item, what) for item in value]
 
 
 def number(item: Obj, key: str) -> float | None:

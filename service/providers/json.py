@@ -1,0 +1,33 @@
+"""Reading providers' JSON: what a person lacks is absent or empty, a wrong structure is an error.
+
+Shared by the providers' `values` modules, which add their own scalar readers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.providers.errors import UnexpectedResponse
+
+Obj = dict[str, Any]
+
+
+def obj(value: Any, what: str) -> Obj:
+    if not isinstance(value, dict):
+        raise UnexpectedResponse(f"{what}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def inner(item: Obj, key: str) -> Obj:
+    """A nested object; an empty one when the provider left it out."""
+    value = item.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def objects(value: Any, what: str) -> list[Obj]:
+    """A list of objects; a missing list is an empty one (providers omit what a person lacks)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UnexpectedResponse(f"{what}: expected a list, got {type(value).__name__}")
+    return [obj(item, what) for item in value]
