@@ -49,6 +49,30 @@ class Settings(BaseSettings):
     # Space-separated; the person may grant fewer, and every part copes with that.
     fitbit_scopes: str = "activity heartrate nutrition profile sleep weight"
 
+    # The Google Health API (Fitbit's successor). Its webhook secret is the whole `Authorization`
+    # header value the project's subscriber was registered with (e.g. "Bearer <random>").
+    google_health_client_id: str | None = None
+    google_health_client_secret: SecretStr | None = None
+    google_health_redirect_uri: str | None = None
+    google_health_webhook_secret: SecretStr | None = None
+    google_health_api_url: str = "https://health.googleapis.com"
+    google_health_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_health_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105
+    google_health_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    google_health_keyset_url: str = (
+        "https://www.gstatic.com/googlehealthapi/webhooks/webhooks_public_keyset.json"
+    )
+    # A push naming a key we do not hold refetches the keyset, at most once in this many
+    # seconds (Google rotates keys; forged key ids must not make us hammer gstatic).
+    google_health_keyset_refetch_seconds: float = Field(default=60.0, ge=0)
+    google_health_project_number: str | None = None
+    # Only for `google-health subscriber`: an access token of the project's service account
+    # with the cloud-platform scope (`gcloud auth print-access-token`); it lives an hour.
+    google_health_cloud_token: SecretStr | None = None
+    # AUTOMATIC: Google subscribes every consenting person (no per-user calls); MANUAL: one
+    # subscription per person, made by the service (not yet supported).
+    google_health_subscription_policy: Literal["automatic", "manual"] = "automatic"
+
     # Connecting people
     token_encryption_keys: SecretStr | None = None
     connect_success_url: str | None = None
@@ -126,7 +150,7 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str | None) -> str | None:
         return async_database_url(value) if value else None
 
-    @field_validator("fitbit_api_url")
+    @field_validator("fitbit_api_url", "google_health_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -76,8 +76,14 @@ class ConnectionAttributes(BaseModel):
     scopes: list[ScopeName] | None = Field(
         None,
         min_length=1,
-        description="Fitbit scopes to ask for; omitted: the service's FITBIT_SCOPES. "
-        "A collection is subscribed only if the person grants its scope.",
+        description="The provider's scopes to ask for; omitted: the provider's default ones "
+        "(Fitbit: FITBIT_SCOPES). A collection is synced only if the person grants its scope.",
+    )
+    provider: str | None = Field(
+        None,
+        json_schema_extra={"enum": [*registry.DESCRIPTORS]},
+        description="Where the person connects (an enabled provider); omitted: the first of "
+        "ENABLED_PROVIDERS. A Fitbit user moving to Google Health connects with google_health.",
     )
 
     @field_validator("user_ref")

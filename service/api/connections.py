@@ -15,6 +15,7 @@ from service.api import bodies, documents, errors, failures, params, scopes
 from service.api.documents import MEDIA_TYPE, JsonApiResponse
 from service.api.security import require_scope
 from service.connect import management
+from service.providers.errors import UnknownProvider
 from service.state import ConnectorDep
 
 router = APIRouter(
@@ -41,9 +42,26 @@ async def create_connection(document: ConnectionBody, connector: ConnectorDep) -
     """A single-use consent URL for `user_ref`, valid for 10 minutes. Once the person has
     consented, `GET /v1/users?filter[user_ref]=...` finds them."""
     data = bodies.checked(document.data, "connections")
-    asked = data.attributes.scopes
+    asked, provider = data.attributes.scopes, data.attributes.provider
+    # 409, not 422: the document is valid; this deployment's providers refuse it.
+    try:
+        chosen = connector.provider(provider or connector.providers.default)
+    except UnknownProvider:
+        raise errors.ApiError(
+            409,
+            f"{provider!r} is not enabled here",
+            pointer="/data/attributes/provider",
+            code="provider_not_enabled",
+        ) from None
+    if asked and not set(asked) <= chosen.descriptor.scopes:
+        raise errors.ApiError(
+            409,
+            f"scopes {chosen.name} does not define",
+            pointer="/data/attributes/scopes",
+            code="scope_of_another_provider",
+        )
     consent = await connector.ask(
-        data.attributes.user_ref, list(dict.fromkeys(asked)) if asked else None
+        data.attributes.user_ref, list(dict.fromkeys(asked)) if asked else None, chosen.name
     )
     resource = {
         "type": "connections",

@@ -256,6 +256,9 @@ class Descriptor:
     credentials: tuple[str, ...]  # settings every role needs to talk to the provider
     serve_settings: tuple[str, ...]  # what `serve` needs (credentials, webhook, callback)
     build: Callable[[Settings, httpx.AsyncClient], Provider] = field(repr=False)
+    # The provider this one succeeds (Google Health: Fitbit): an identity's `legacy_user_id`
+    # is an account there, and this provider's rows replace that one's for the same day.
+    legacy_provider: str | None = None
 
     def granted(self, scopes: Sequence[str]) -> list[str]:
         """The collections the granted scopes let us read."""

@@ -16,9 +16,10 @@ from service.errors import ConfigError
 from service.providers.base import Descriptor, Provider
 from service.providers.errors import UnknownProvider
 from service.providers.fitbit.provider import DESCRIPTOR as FITBIT
+from service.providers.google_health.provider import DESCRIPTOR as GOOGLE_HEALTH
 from service.settings import Settings
 
-DESCRIPTORS: dict[str, Descriptor] = {d.name: d for d in (FITBIT,)}
+DESCRIPTORS: dict[str, Descriptor] = {d.name: d for d in (FITBIT, GOOGLE_HEALTH)}
 
 
 def descriptor(name: str) -> Descriptor:

@@ -67,7 +67,7 @@ def test_write_operations_name_their_scope_body_and_errors(spec: dict[str, Any])
     created = paths["/v1/connections"]["post"]["responses"]["201"]["content"][MEDIA_TYPE]
     assert created["schema"]["$ref"].endswith("/ConnectionDocument")
     attributes = spec["components"]["schemas"]["ConnectionAttributes"]["properties"]
-    assert {"user_ref", "scopes"} == set(attributes)
+    assert {"user_ref", "scopes", "provider"} == set(attributes)
     assert {"409", "502", "503"} <= set(paths["/v1/users/{id}/subscriptions"]["post"]["responses"])
 
 
