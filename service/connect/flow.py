@@ -129,11 +129,13 @@ class Connector:
             pending = await onboarding.take_state(session, self.cipher, state)
         if provider is not None and pending.provider != provider:
             raise onboarding.InvalidState("the state was issued for another provider")
-        accounts = self.provider(pending.provider).accounts
-        grant = await accounts.exchange_code(code, pending.code_verifier)
-        identity = await accounts.identify(grant)
+        chosen = self.provider(pending.provider)
+        grant = await chosen.accounts.exchange_code(code, pending.code_verifier)
+        identity = await chosen.accounts.identify(grant)
         async with self.sessions.begin() as session:
-            linked = await onboarding.link(session, pending, identity)
+            linked = await onboarding.link(
+                session, pending, identity, chosen.descriptor.legacy_provider
+            )
             await self.vault.store_grant(session, linked.account.id, grant)
             if identity.profile is not None:
                 profile = identity.profile
@@ -148,8 +150,25 @@ class Connector:
                 linked.outcome.value,
                 " ".join(sorted(grant.scopes)),
             )
+        if linked.legacy is not None:
+            # Only now that the new tokens are stored: a failure before this point leaves
+            # the person connected through the old provider.
+            await self.retire(linked.legacy, f"migrated to {pending.provider}")
         outcomes = await self.subscribe_granted(linked.account.id)
         return Connected(linked.user.id, pending.user_ref, linked.outcome, grant.scopes, outcomes)
+
+    async def retire(self, account: ProviderAccount, detail: str) -> None:
+        """Leave one provider while the user stays connected through another: remove the
+        subscriptions there, revoke the token, forget the tokens (the data stays)."""
+        await self._leave_provider(account)
+        async with self.sessions.begin() as session:
+            await session.execute(delete(Subscription).where(Subscription.account_id == account.id))
+            await session.execute(
+                update(ProviderAccount)
+                .where(ProviderAccount.id == account.id)
+                .values(access_token=None, refresh_token=None, access_expires_at=None)
+            )
+            events.record(session, account.user_id, account.provider, "retired", detail)
 
     def granted(self, account: ProviderAccount) -> list[str]:
         """The collections whose scopes the account granted."""

@@ -40,6 +40,7 @@ class LinkConflict(ServiceError):
 class Outcome(Enum):
     CONNECTED = "connected"
     RECONNECTED = "reconnected"
+    MIGRATED = "migrated"  # a new account at the provider that succeeds the user's old one
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class Linked:
     user: User
     account: ProviderAccount
     outcome: Outcome
+    legacy: ProviderAccount | None = None  # MIGRATED: the account it succeeds, still live
 
 
 def _hash(state: str) -> str:
@@ -107,12 +109,21 @@ async def take_state(session: AsyncSession, cipher: TokenCipher, state: str) -> 
     )
 
 
-async def link(session: AsyncSession, pending: PendingConnection, identity: Identity) -> Linked:
+async def link(
+    session: AsyncSession,
+    pending: PendingConnection,
+    identity: Identity,
+    legacy_provider: str | None = None,
+) -> Linked:
     """Find or create the user and account of a fresh grant's identity (the caller stores the
     tokens).
 
-    - A new provider account joins the user with this user_ref (created when new), unless that
-      user already has another live account at this provider.
+    - A new provider account whose identity names an account we hold at `legacy_provider`
+      (Google's `legacyUserId`: the person's Fitbit account) joins that account's user, so
+      the person keeps their user id and data; asked for under another user_ref, it is refused
+      as a conflict.
+    - Any other new provider account joins the user with this user_ref (created when new),
+      unless that user already has another live account at this provider.
     - A known account under the same user_ref (or none) is reconnected.
     - A known account under another user_ref moves to the new user_ref only if its user is
       disconnected; otherwise the connection is refused as a conflict.
@@ -126,7 +137,7 @@ async def link(session: AsyncSession, pending: PendingConnection, identity: Iden
         .with_for_update()
     )
     if account is None:
-        return await _link_new_account(session, pending, identity)
+        return await _link_new_account(session, pending, identity, legacy_provider)
     user = await session.get_one(User, account.user_id, with_for_update=True)
     if user.user_ref not in (None, pending.user_ref):
         await _take_over(session, user, pending)
@@ -153,9 +164,22 @@ async def _take_over(session: AsyncSession, user: User, pending: PendingConnecti
 
 
 async def _link_new_account(
-    session: AsyncSession, pending: PendingConnection, identity: Identity
+    session: AsyncSession,
+    pending: PendingConnection,
+    identity: Identity,
+    legacy_provider: str | None,
 ) -> Linked:
     user = await _user_by_ref(session, pending.user_ref)
+    legacy = await _legacy_account(session, legacy_provider, identity.legacy_user_id)
+    if legacy is not None:
+        owner = await session.get_one(User, legacy.user_id, with_for_update=True)
+        if owner.user_ref not in (None, pending.user_ref) or user not in (None, owner):
+            raise LinkConflict(
+                "legacy_account_of_another_user",
+                f"this person's {legacy_provider} account belongs to another user_ref; "
+                "connect them under that one",
+            )
+        user, owner.user_ref = owner, pending.user_ref
     if user is None:
         user = User(user_ref=pending.user_ref)
         session.add(user)
@@ -171,7 +195,21 @@ async def _link_new_account(
     )
     session.add(account)
     await session.flush()
+    if legacy is not None:
+        return Linked(user, account, Outcome.MIGRATED, legacy if legacy.refresh_token else None)
     return Linked(user, account, Outcome.CONNECTED)
+
+
+async def _legacy_account(
+    session: AsyncSession, provider: str | None, external_id: str | None
+) -> ProviderAccount | None:
+    if provider is None or external_id is None:
+        return None
+    return await session.scalar(
+        select(ProviderAccount)
+        .where(ProviderAccount.provider == provider, ProviderAccount.external_id == external_id)
+        .with_for_update()
+    )
 
 
 async def _user_by_ref(session: AsyncSession, user_ref: str) -> User | None:

@@ -54,8 +54,15 @@ async def replace_day(
     user_id: int,
     provider: str,
     utc_offset_ms: int | None,
+    supersedes: str | None = None,
 ) -> Replaced:
-    """Make the user's rows of every kind in `day` for `day.date` exactly those in `day`."""
+    """Make the user's rows of every kind in `day` for `day.date` exactly those in `day`.
+
+    `supersedes`: the provider this one replaces (Google Health for Fitbit). The same person's
+    rows of that provider for the same kind and date describe the same day (the new provider
+    serves the old one's history too), so they go: one day's activity or sleep never shows
+    twice after a migration.
+    """
     owner = {"user_id": user_id, "provider": provider, "utc_offset_ms": utc_offset_ms}
     done = Replaced()
     for kind, found in day.tables.items():
@@ -63,6 +70,9 @@ async def replace_day(
         values = _unique(table, [{**_values(row), **owner} for row in found])
         upserted = await _upsert(session, table, values)
         deleted = await _delete_others(session, table, owner, day, values)
+        if supersedes is not None:
+            older = {"user_id": user_id, "provider": supersedes}
+            deleted += await _delete_others(session, table, older, day, [])
         done += Replaced(upserted, deleted)
     return done
 

@@ -120,6 +120,7 @@ async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData)
             user_id=target.user_id or 0,
             provider=key.provider,
             utc_offset_ms=target.utc_offset_ms,
+            supersedes=deps.provider(key.provider).descriptor.legacy_provider,
         )
     if current > target.generation:
         # Changed while we fetched: fetch once more, after the debounce, under the same job id.

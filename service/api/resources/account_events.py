@@ -17,8 +17,10 @@ RESOURCE = Resource(
     id=AccountEvent.id,
     description="The history of people's connections. Kinds: connected, reconnected, "
     "consent_denied (no user yet; user_ref says whose), user_ref_changed, reauth_required "
-    "(Fitbit refused our refresh token), account_revoked and account_deleted (Fitbit told us "
-    "the person revoked us or deleted their account), disconnected (through the API).",
+    "(the provider refused our refresh token), account_revoked and account_deleted (Fitbit "
+    "told us the person revoked us or deleted their account), disconnected (through the API), "
+    "migrated (a Fitbit user connected through Google Health: the same user, both accounts) "
+    "and retired (after a migration: the Fitbit token revoked, the data kept).",
     attributes={
         "user_ref": Attribute(_user_ref, "The person's user_ref (now, or as asked)."),
         "provider": Attribute(AccountEvent.provider),
