@@ -148,10 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     clients.set_defaults(command=_clients)
 
     from service.connect.commands import add_parsers
+    from service.providers.google_health import commands as google_health_commands
     from service.sync import commands as sync_commands
 
     add_parsers(commands)
     sync_commands.add_parsers(commands)
+    google_health_commands.add_parsers(commands)
     return parser
 
 
