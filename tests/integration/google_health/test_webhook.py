@@ -9,11 +9,14 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.providers import errors
+from service.providers.base import SyncKey
 from service.providers.google_health import signature
+from service.queue import QUEUE_NAME
 from service.store.models import Notification, SyncRequest
 from tests.integration.google_health.conftest import GOOGLE, GoogleStack
 
@@ -171,3 +174,27 @@ async def test_a_keyset_outage_keeps_the_last_good_keys(google: GoogleStack) -> 
     await _steps(google, 10)
     await google.deliver()
     assert await _count(google.engine, Notification) == 2
+
+
+async def test_an_array_of_items_is_recorded_and_coalesced_per_key(
+    google: GoogleStack, redis: Redis
+) -> None:
+    await google.emulator.google.configure(batching="array")
+    await google.create_subscriber()
+    await google.emulator.google.issue_tokens(USER)
+    start = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
+    for minutes in range(0, 50, 1):
+        await google.emulator.google.notify(USER, "steps", start + dt.timedelta(minutes=minutes))
+    await google.emulator.google.notify(USER, "weight", start, operation="DELETE")
+    [delivery] = await google.emulator.google.flush()
+    assert (delivery.status, len(delivery.items)) == (204, 51)
+    async with google.engine.connect() as conn:
+        requests = {r.collection: r for r in await conn.execute(select(SyncRequest))}
+    assert set(requests) == {"steps", "weight"}
+    # One push, one transaction: each key is upserted once, its generation bumped once.
+    assert (requests["steps"].generation, requests["weight"].generation) == (1, 1)
+    jobs = [job.decode() for job in await redis.zrange(QUEUE_NAME, 0, -1)]
+    assert sorted(jobs) == sorted(
+        SyncKey("google_health", USER, t, DAY).job_id() for t in ("steps", "weight")
+    )
+    assert await _count(google.engine, Notification) == 51
