@@ -62,6 +62,10 @@ async def test_a_new_sleep_lands_with_its_stages(google: GoogleStack) -> None:
     added = next(r for r in rows if r["end_time"] == end.replace(tzinfo=None))
     assert added["start_time"] == (end - dt.timedelta(hours=8)).replace(tzinfo=None)
     assert added["date"] == DAY
+    levels = {stage["level"] for stage in added["stages"]}
+    assert levels
+    assert levels <= {"wake", "light", "deep", "rem", "awake", "restless", "asleep"}
+    assert 0 < sum(stage["seconds"] for stage in added["stages"]) <= 8 * 3600
     requests = await _requests(google)
     assert {(r.collection, r.status) for r in requests} == {("sleep", SyncStatus.SYNCED)}
 
