@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from service.emulator.google import oauth
 from service.emulator.google.config import GoogleConfig, SignatureHeader
 from service.emulator.google.keyset import KeysetMode
+from service.emulator.models import CountersView
 
 JSONObject = dict[str, Any]
 
@@ -217,17 +218,8 @@ class KeysetChange(BaseModel):
     fail_status: int | None = Field(default=None, ge=400, le=599)
 
 
-class GoogleCountersView(BaseModel):
-    calls_total: int
-    calls_by_endpoint: dict[str, int]
-    calls_by_user: dict[str, int]
-    rate_limited_total: int
-    rate_limited_by_user: dict[str, int]
-    notification_posts: int
-    notification_items: int
-    notification_responses: dict[str, int]
-    tokens_issued: int
-    token_refreshes: int
-    faults: dict[str, int]
+class GoogleCountersView(CountersView):
+    """Fitbit's counters, plus the handshakes run and the keyset fetches served."""
+
     verifications: dict[str, int]
     keyset_fetches: int
