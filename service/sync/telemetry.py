@@ -37,6 +37,7 @@ STATS_KEY = "fitbit_subscriber:stats:sync_requests"
 # Counts older than this are not shown: the cron has stopped running somewhere.
 STATS_TTL_SECONDS = 300
 REFRESH_SECONDS = 15.0
+STOP_SECONDS = 5.0
 COUNT_TIMEOUT = "10s"
 STATUSES = ("pending", "failed")
 
@@ -100,29 +101,34 @@ class Telemetry:
     """The worker's metrics server and gauge refresher, from startup to shutdown."""
 
     refresher: asyncio.Task[None]
+    stopping: asyncio.Event
     server: WSGIServer | None
 
     @classmethod
     def start(cls, settings: Settings, redis: ArqRedis) -> Telemetry:
-        refresher = asyncio.create_task(_refresh_forever(redis), name="metrics-refresher")
-        return cls(refresher, _serve(settings))
+        stopping = asyncio.Event()
+        refresher = asyncio.create_task(_refresh_until(stopping, redis), name="metrics-refresher")
+        return cls(refresher, stopping, _serve(settings))
 
     async def stop(self) -> None:
+        # The event ends the loop even if a Redis call swallows the cancellation (redis-py
+        # can, mid-connect); the cancellation ends a call that is waiting.
+        self.stopping.set()
         self.refresher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.refresher
+        await asyncio.wait({self.refresher}, timeout=STOP_SECONDS)
         if self.server is not None:
             await asyncio.to_thread(self.server.shutdown)
             self.server.server_close()
 
 
-async def _refresh_forever(redis: ArqRedis) -> None:
-    while True:
+async def _refresh_until(stopping: asyncio.Event, redis: ArqRedis) -> None:
+    while not stopping.is_set():
         try:
             await refresh_gauges(redis)
         except (RedisError, OSError) as exc:
             log.debug("worker gauges not refreshed: %s", exc)
-        await asyncio.sleep(REFRESH_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), REFRESH_SECONDS)
 
 
 def _serve(settings: Settings) -> WSGIServer | None:
