@@ -220,10 +220,10 @@ def run_storm(keys: int = 25, per_key: int = 20, seconds: float = 10) -> list[Fi
     )
     if not met:
         load += (
-            f"; missed: the debounce delays a key's first fetch by {DEFAULT_DEBOUNCE:g} s from "
-            "its first notification (not from its last), and a change during a fetch re-runs "
-            f"it after one more debounce, so a {seconds:g} s storm costs about "
-            f"{seconds:g} s / ({DEFAULT_DEBOUNCE:g} s + fetch time) fetches"
+            f"; missed: a key is fetched once it has been quiet for the {DEFAULT_DEBOUNCE:g} s "
+            f"debounce, and {per_key} changes at random moments in {seconds:g} s leave gaps "
+            f"longer than that (the mean gap is {seconds / per_key:g} s), each of which costs a "
+            "fetch; at most 2 would need a debounce longer than the storm's longest pause"
         )
     return [
         Figure(
