@@ -161,3 +161,17 @@ async def test_roll_up_over_physical_windows(http: httpx.AsyncClient) -> None:
     assert len(rolled["rollupDataPoints"]) == 24
     assert rolled["rollupDataPoints"][0]["startTime"] == "2024-03-09T05:00:00Z"
     assert all("millimetersSum" in row["distance"] for row in rolled["rollupDataPoints"])
+
+
+async def test_the_seed_set_through_the_control_api_reaches_google_days(
+    http: httpx.AsyncClient, control: EmulatorControl
+) -> None:
+    before = await control.google.day(USER, "weight", DAY)
+    seed = (await control.app()).config.seed
+    await control.configure(seed=seed + 1)
+    try:
+        after = await control.google.day(USER, "weight", DAY)
+    finally:
+        await control.configure(seed=seed)
+    assert after != before
+    assert await control.google.day(USER, "weight", DAY) == before

@@ -5,10 +5,9 @@ the Fitbit emulator's, so one control moves both providers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import uuid4
 
-from service.emulator.google import oauth
 from service.emulator.google.config import GoogleConfig
 from service.emulator.google.counters import GoogleCounters
 from service.emulator.google.datatypes import DATA_TYPES, JSON, Point, civil, timestamp
@@ -46,7 +45,7 @@ class GoogleHealth:
         self.users = GoogleUsers()
         self.tokens = TokenStore()
         self.subscribers = Subscribers()
-        self.data = DataStore(self.fitbit.config.seed, self._fitbit_totals)
+        self.data = DataStore(lambda: self.fitbit.config.seed, self._fitbit_totals)
         self.windows: dict[str, tuple[datetime, int]] = {}
         self.keys = Keyring()
         self.counters.clear()
@@ -206,11 +205,3 @@ def notification(
             "intervals": intervals,
         }
     }
-
-
-def default_scopes() -> frozenset[str]:
-    return oauth.READ_SCOPES
-
-
-def utc(at: datetime) -> datetime:
-    return at.astimezone(UTC)

@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 from service.emulator.google import generate
-from service.emulator.google.datatypes import ACTIVITY_TYPES, DATA_TYPES, JSON, Point
+from service.emulator.google.datatypes import ACTIVITY_TYPES, Point
 from service.emulator.google.filters import Term
 from service.emulator.google.users import GoogleUser
 
 Key = tuple[str, str, date]
 # The day's activity totals for a user, when another source (the Fitbit emulator) has them.
 TotalsSource = Callable[[GoogleUser, date], generate.Totals | None]
-Generator = Callable[[int, str, object, date], list[Point]]
 
 
 class UnknownPoint(LookupError):
@@ -28,11 +27,15 @@ class UnknownPoint(LookupError):
 
 
 class DataStore:
-    def __init__(self, seed: int, totals: TotalsSource) -> None:
-        self.seed = seed
+    def __init__(self, seed: Callable[[], int], totals: TotalsSource) -> None:
+        self._seed = seed  # the emulator's seed, read when used: the control API can change it
         self._totals = totals
         self._days: dict[Key, list[Point]] = {}
         self._added = 0
+
+    @property
+    def seed(self) -> int:
+        return self._seed()
 
     def day(self, user: GoogleUser, kind: str, on: date, now: datetime) -> list[Point]:
         stored = self._days.get((user.health_user_id, kind, on))
@@ -121,11 +124,3 @@ class DataStore:
         if point.anchor() != was:
             self.remove(user, point, was, now)
             self.add(user, point, now)
-
-
-def kinds() -> list[str]:
-    return list(DATA_TYPES)
-
-
-def merge(point: Point, values: JSON) -> None:
-    point.values = {**point.values, **values}
