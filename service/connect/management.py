@@ -114,8 +114,9 @@ async def unsubscribe(connector: Connector, user_id: int, collection: str) -> bo
     only our own record of one is dropped.
     """
     account = await live_account(connector, user_id)
+    scope = _scope(connector, account, collection)  # refuses a collection the provider lacks
     await _unwant(connector, account, collection)
-    if _scope(connector, account, collection) in account.scopes:
+    if scope in account.scopes:
         return await connector.unsubscribe(account, collection)
     async with connector.sessions.begin() as session:
         await session.execute(

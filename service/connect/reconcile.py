@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.connect.flow import Connector
+from service.connect.flow import CONFLICT, Connector
 from service.store.models import ProviderAccount, Subscription, User, UserStatus
 
 
@@ -43,8 +43,8 @@ async def reconcile_account(connector: Connector, account: ProviderAccount) -> D
         await subscriptions.unsubscribe(token, collection, sub_id)
         drift.removed.append(f"{collection}:{sub_id}")
     for collection, _ in sorted(set(expected.items()) - present):
-        await connector.subscribe(account, collection)
-        drift.subscribed.append(collection)
+        if await connector.subscribe(account, collection) != CONFLICT:
+            drift.subscribed.append(collection)
     async with connector.sessions.begin() as session:
         await _forget_unexpected(session, account.id, set(expected))
     return drift

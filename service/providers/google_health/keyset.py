@@ -98,7 +98,8 @@ def ecdsa_public_key(value_b64: str) -> tuple[ec.EllipticCurvePublicKey, Encodin
         fields = _fields(base64.b64decode(value_b64, validate=True))
         params = _fields(fields[2])
         x, y = int.from_bytes(fields[3], "big"), int.from_bytes(fields[4], "big")
-    except (binascii.Error, KeyError, IndexError, ValueError):
+    # TypeError: a varint where the proto has bytes.
+    except (binascii.Error, KeyError, IndexError, TypeError, ValueError):
         raise InvalidKeyset("not an EcdsaPublicKey proto") from None
     hash_type, curve = params.get(1), params.get(2)
     encoding = params.get(3, Encoding.DER)

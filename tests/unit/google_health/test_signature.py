@@ -143,3 +143,10 @@ def test_a_key_off_the_curve_is_skipped() -> None:
 def test_a_document_that_is_no_keyset_is_refused(document: object) -> None:
     with pytest.raises(keyset.InvalidKeyset):
         keyset.parse_keyset(document)
+
+
+def test_a_key_whose_point_is_a_varint_is_refused_not_a_crash() -> None:
+    params = bytes([0x08, 0x03, 0x10, 0x02, 0x18, 0x02])  # SHA256, NIST_P256, DER
+    proto = bytes([0x12, len(params)]) + params + bytes([0x18, 0x05, 0x20, 0x07])  # x, y varints
+    with pytest.raises(keyset.InvalidKeyset):
+        keyset.ecdsa_public_key(base64.b64encode(proto).decode())
