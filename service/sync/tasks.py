@@ -27,6 +27,7 @@ from service.providers.rows import DayData
 from service.settings import Settings
 from service.store import data, sync_state
 from service.store.sync_state import SyncTarget
+from service.sync import telemetry
 from service.sync.budget import Priority
 from service.sync.runtime import SyncDeps
 
@@ -60,7 +61,7 @@ async def requeue_if_changed(ctx: dict[str, Any]) -> None:
     here would end the whole worker process and strand its other running jobs until
     `job_timeout` + 10 s. A key left pending is queued again by the sweeper."""
     key = SyncKey.from_job_id(str(ctx.get("job_id", "")))
-    if key is None:
+    if key is None or ctx.get(telemetry.OUTCOME) == "retry":  # still queued: nothing to do
         return
     deps = SyncDeps.of(ctx)
     try:

@@ -37,6 +37,8 @@ STATS_KEY = "fitbit_subscriber:stats:sync_requests"
 # Counts older than this are not shown: the cron has stopped running somewhere.
 STATS_TTL_SECONDS = 300
 REFRESH_SECONDS = 15.0
+# The key under which a job's outcome (success, retry, failed, cancelled) is left in its ctx.
+OUTCOME = "outcome"
 STOP_SECONDS = 5.0
 COUNT_TIMEOUT = "10s"
 STATUSES = ("pending", "failed")
@@ -66,6 +68,7 @@ def _instrumented(job: Function | CronJob) -> Function | CronJob:
         else:
             outcome = "success"
         finally:
+            ctx[OUTCOME] = outcome  # arq hands the same ctx to `after_job_end`
             metrics.job_finished(name, outcome, time.perf_counter() - started)
         return result
 

@@ -21,6 +21,7 @@ from service.providers.base import SyncKey
 from service.settings import Settings
 from service.store.db import create_engine, session_factory
 from service.store.models import SyncRequest, SyncStatus
+from service.sync import telemetry
 from service.sync.runtime import SyncDeps
 from service.sync.tasks import requeue_if_changed
 
@@ -89,6 +90,11 @@ async def test_an_unreachable_database_or_redis_leaves_the_key_to_the_sweeper(
         await no_db.close()
         await engine.dispose()
         await no_redis.aclose(close_connection_pool=True)
+    assert await _queued(ctx["redis"]) == set()
+
+
+async def test_a_job_that_was_retried_is_still_queued_and_left_alone(ctx: dict[str, Any]) -> None:
+    await requeue_if_changed({**ctx, "job_id": PENDING.job_id(), telemetry.OUTCOME: "retry"})
     assert await _queued(ctx["redis"]) == set()
 
 
