@@ -220,10 +220,9 @@ def run_storm(keys: int = 25, per_key: int = 20, seconds: float = 10) -> list[Fi
     )
     if not met:
         load += (
-            f"; missed: a key is fetched once it has been quiet for the {DEFAULT_DEBOUNCE:g} s "
-            f"debounce, and {per_key} changes at random moments in {seconds:g} s leave gaps "
-            f"longer than that (the mean gap is {seconds / per_key:g} s), each of which costs a "
-            "fetch; at most 2 would need a debounce longer than the storm's longest pause"
+            f"; missed: a key is fetched {DEFAULT_DEBOUNCE:g} s after its first notification "
+            "and again a debounce after each fetch that a change overtook, so a storm longer "
+            f"than twice the debounce ({seconds:g} s here) costs more than 2 fetches"
         )
     return [
         Figure(

@@ -92,10 +92,9 @@ class Settings(BaseSettings):
     sweep_pending_after_seconds: PositiveFloat = 60.0
     sweep_interval_seconds: int = Field(default=30, ge=1, le=60)
 
-    # Sync: fetch once a key has been quiet this long since its last notification, so a burst
-    # costs one fetch; but never wait longer than the maximum since it became pending.
-    sync_debounce_seconds: float = Field(default=1.0, ge=0)
-    sync_max_wait_seconds: float = Field(default=30.0, ge=0)
+    # Sync: fetch a key this long after it became pending, so every notification within the
+    # window shares one fetch and no change waits longer than this (plus the fetch).
+    sync_debounce_seconds: float = Field(default=5.0, ge=0)
     # Transient failures (5xx, timeouts) back off from this, doubling, up to the attempt limit.
     sync_backoff_seconds: float = Field(default=5.0, gt=0)
     sync_max_attempts: int = Field(default=8, gt=0)

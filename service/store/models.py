@@ -101,7 +101,6 @@ class SyncRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     pending_since: Mapped[dt.datetime | None] = mapped_column(server_default=func.now())
     # The last notification: a job waits until the key has been quiet for the debounce.
-    notified_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     synced_at: Mapped[dt.datetime | None]
 
 

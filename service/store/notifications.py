@@ -33,7 +33,6 @@ SELECT * FROM unnest(
 ) ORDER BY 1, 2, 3, 4
 ON CONFLICT (provider, owner_id, collection, date) DO UPDATE SET
     generation = s.generation + 1,
-    notified_at = now(),
     status = 'pending',
     attempts = CASE WHEN s.status = 'pending' THEN s.attempts ELSE 0 END,
     pending_since = CASE WHEN s.status = 'pending' THEN s.pending_since ELSE now() END

@@ -32,7 +32,6 @@ class SyncTarget:
     user_status: UserStatus | None
     utc_offset_ms: int | None
     has_tokens: bool
-    quiet_seconds: float  # since the last notification of the key
     pending_seconds: float  # since it became pending (negative: backfill work not yet due)
 
     @property
@@ -58,7 +57,6 @@ async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
                 User.status,
                 User.utc_offset_ms,
                 ProviderAccount.refresh_token.is_not(None),
-                _seconds_since(SyncRequest.notified_at),
                 func.coalesce(_seconds_since(SyncRequest.pending_since), 0.0),
             )
             .outerjoin(

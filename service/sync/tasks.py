@@ -124,18 +124,17 @@ async def _store(deps: SyncDeps, key: SyncKey, target: SyncTarget, day: DayData)
             supersedes=deps.provider(key.provider).descriptor.legacy_provider,
         )
     if current > target.generation:
-        # Changed while we fetched: fetch once more, after the debounce, under the same job id.
+        # Changed while we fetched: fetch once more under the same job id, after a debounce
+        # counted from now, so the changes of a storm that outlasts a fetch share one more.
         raise Retry(defer=deps.settings.sync_debounce_seconds)
     return "synced"
 
 
 def debounce_left(settings: Settings, target: SyncTarget) -> float:
-    """Seconds until the key has been quiet for the debounce since its last notification (a
-    trailing debounce: a burst costs one fetch after it ends); 0 once it has, or once the key
-    has waited `SYNC_MAX_WAIT_SECONDS` since it became pending, so endless changes still sync."""
-    left = settings.sync_debounce_seconds - target.quiet_seconds
-    patience = settings.sync_max_wait_seconds - target.pending_seconds
-    return max(min(left, patience), 0.0)
+    """Seconds until the key has been pending for the debounce. Counted from the first
+    notification, not the last, so no change waits longer than the debounce (plus the fetch),
+    however often the key is notified; every notification within the window costs one fetch."""
+    return max(settings.sync_debounce_seconds - target.pending_seconds, 0.0)
 
 
 async def _transient(deps: SyncDeps, target: SyncTarget, error: str) -> str:
