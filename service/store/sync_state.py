@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from typing import cast as typed
 
 from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,7 +74,8 @@ async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
             )
         )
     ).first()
-    return None if row is None else SyncTarget(*row)
+    # Ten columns are past SQLAlchemy's typed overloads of select(), so the row's tail is Any.
+    return None if row is None else SyncTarget(*typed(tuple[Any, ...], row))
 
 
 def _seconds_since(moment: QueryableAttribute[Any]) -> ColumnElement[float]:
