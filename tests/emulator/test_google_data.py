@@ -175,3 +175,56 @@ async def test_the_seed_set_through_the_control_api_reaches_google_days(
         await control.configure(seed=seed)
     assert after != before
     assert await control.google.day(USER, "weight", DAY) == before
+
+
+async def test_activity_levels_cover_the_waking_day_and_roll_up_per_level(
+    http: httpx.AsyncClient, control: EmulatorControl
+) -> None:
+    path = "/v4/users/me/dataTypes/activity-level/dataPoints"
+    level_filter = DAY_FILTER.replace("steps.", "activity_level.")
+    points = await every_page(http, f"{path}:reconcile", filter=level_filter)
+    # 07:00 to 23:00 local in 15-minute buckets, each with one level.
+    assert len(points) == 16 * 4
+    seconds: dict[str, int] = {}
+    for point in points:
+        level = point["activityLevel"]["activityLevelType"]
+        assert level in {"SEDENTARY", "LIGHTLY_ACTIVE", "MODERATELY_ACTIVE", "VERY_ACTIVE"}
+        seconds[level] = seconds.get(level, 0) + 900
+    body = {
+        "range": {
+            "start": {"date": {"year": 2024, "month": 3, "day": 9}},
+            "end": {"date": {"year": 2024, "month": 3, "day": 10}},
+        }
+    }
+    answer = await http.post(f"{path}:dailyRollUp", json=body)
+    assert answer.status_code == 200, answer.text
+    [window] = answer.json()["rollupDataPoints"]
+    rolled = window["activityLevel"]["activityLevelRollupsByActivityLevelType"]
+    assert {r["activityLevelType"]: r["totalDuration"] for r in rolled} == {
+        level: f"{total}s" for level, total in seconds.items()
+    }
+
+
+async def test_the_daily_resting_heart_rate_is_one_point_filtered_by_date(
+    http: httpx.AsyncClient, control: EmulatorControl
+) -> None:
+    path = "/v4/users/me/dataTypes/daily-resting-heart-rate/dataPoints"
+    days = [dt.date(2024, 3, 1) + dt.timedelta(days=n) for n in range(10)]
+    found = []
+    for day in days:
+        date_filter = (
+            f'daily_resting_heart_rate.date >= "{day}" AND '
+            f'daily_resting_heart_rate.date < "{day + dt.timedelta(days=1)}"'
+        )
+        points = await every_page(http, f"{path}:reconcile", filter=date_filter)
+        assert len(points) == len(await control.google.day(USER, "daily-resting-heart-rate", day))
+        for point in points:
+            value = point["dailyRestingHeartRate"]
+            assert value["date"] == {"year": day.year, "month": day.month, "day": day.day}
+            assert 40 <= int(value["beatsPerMinute"]) <= 90
+            found.append(value)
+    assert len(found) >= 5
+    refused = await http.post(f"{path}:dailyRollUp", json={})
+    assert refused.status_code == 400
+    wrong = 'daily_resting_heart_rate.interval.start_time >= "2024-03-09T00:00:00Z"'
+    assert (await http.get(f"{path}:reconcile", params={"filter": wrong})).status_code == 400

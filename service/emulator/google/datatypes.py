@@ -3,7 +3,8 @@ reads them, the methods they support and how their points render as JSON.
 
 Shapes: `interval` points carry an ObservationTimeInterval, `sample` points an
 ObservationSampleTime, `session` points (exercise, hydration, nutrition) and `sleep` a
-SessionTimeInterval. Every time is the physical UTC instant plus the UTC offset at that
+SessionTimeInterval, `daily` points (the daily resting heart rate) only the local `date` they
+describe. Every time is the physical UTC instant plus the UTC offset at that
 instant, with the civil (local) time as output-only fields; int64 values are JSON strings and
 durations `"1800s"`, as Google's JSON mapping of protobuf writes them.
 """
@@ -17,12 +18,13 @@ from typing import Any, Literal
 from service.emulator.google import oauth
 
 JSON = dict[str, Any]
-Shape = Literal["interval", "sample", "session", "sleep"]
+Shape = Literal["interval", "sample", "session", "sleep", "daily"]
 
 LIST, GET, RECONCILE, ROLL_UP, DAILY_ROLL_UP = "list", "get", "reconcile", "rollUp", "dailyRollUp"
 _ALL = frozenset({LIST, RECONCILE, ROLL_UP, DAILY_ROLL_UP})
 _LOGS = frozenset({LIST, GET, RECONCILE, ROLL_UP, DAILY_ROLL_UP})
 _SESSIONS = frozenset({LIST, GET, RECONCILE})
+_DAILY = frozenset({LIST, RECONCILE})
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ DATA_TYPES = {
             frozenset({ROLL_UP, DAILY_ROLL_UP}),
             rollup_max_days=14,
         ),
+        DataType("activity-level", "interval", oauth.ACTIVITY, _ALL),
+        DataType("daily-resting-heart-rate", "daily", oauth.METRICS, _DAILY),
         DataType("exercise", "session", oauth.ACTIVITY, _SESSIONS, identifiable=True),
         DataType("sleep", "sleep", oauth.SLEEP, _SESSIONS, identifiable=True),
         DataType("weight", "sample", oauth.METRICS, _LOGS, identifiable=True),
@@ -76,7 +80,7 @@ DATA_TYPES = {
     )
 }
 # The activity types one day's movement is split into, in Fitbit's daily-summary terms.
-ACTIVITY_TYPES = ("steps", "distance", "altitude", "floors", "total-calories")
+ACTIVITY_TYPES = ("steps", "distance", "altitude", "floors", "total-calories", "activity-level")
 
 
 @dataclass
@@ -125,6 +129,8 @@ def civil(at: datetime) -> JSON:
 
 
 def time_fields(point: Point, shape: Shape) -> JSON:
+    if shape == "daily":
+        return {"date": civil(point.civil_start())["date"]}
     if shape == "sample":
         return {
             "sampleTime": {

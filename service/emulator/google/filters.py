@@ -4,7 +4,7 @@
 comparisons `>=` and `<` of one time member against a quoted literal, joined by `AND`. The
 member depends on the type's shape (FACTS §5.2): physical (RFC 3339) or civil
 (`YYYY-MM-DD[THH:mm:ss]`) start for intervals, sample time for samples, civil start only for
-sessions, end time for sleep.
+sessions, end time for sleep, `date` (`YYYY-MM-DD`) for daily types.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ MEMBERS = {
     },
     "session": {"interval.civil_start_time": (False, "start")},
     "sleep": {"interval.end_time": (True, "end"), "interval.civil_end_time": (False, "end")},
+    "daily": {"date": (False, "start")},
 }
 
 

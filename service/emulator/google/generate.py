@@ -4,7 +4,9 @@ One day's movement is 15-minute buckets from local midnight to the next (23 or 2
 DST day), whose steps, distance, floors, altitude gain and calories add up to the day's
 totals: the user's own generated totals, or, for a user with a legacy Fitbit id, the totals
 of that Fitbit user's day in the Fitbit emulator, so both providers describe the same day.
-Every point carries the UTC offset of its own instants.
+Each waking bucket also has an activity level, from its steps a minute (asleep is no level,
+as Fitbit's sedentary minutes leave out sleep). The daily resting heart rate is one point a
+day, over the whole local day. Every point carries the UTC offset of its own instants.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ EXERCISES = (
     ("STRENGTH_TRAINING", "Strength Training", 6.0),
     ("YOGA", "Yoga", 3.5),
 )
+# Steps a minute from which a bucket counts as lightly, moderately and very active.
+LEVELS = ((100.0, "VERY_ACTIVE"), (60.0, "MODERATELY_ACTIVE"), (10.0, "LIGHTLY_ACTIVE"))
 FOODS = ("Oatmeal", "Chicken salad", "Pasta", "Apple", "Yogurt", "Rice and beans", "Soup")
 
 
@@ -119,7 +123,7 @@ def split(rng: random.Random, total: int, weights: list[float]) -> list[int]:
 def activity(
     seed: int, user_id: str, zone: ZoneInfo, day: date, totals: Totals
 ) -> dict[str, list[Point]]:
-    """The day's steps, distance, floors, altitude and total-calories points."""
+    """The day's steps, distance, floors, altitude, total-calories and activity-level points."""
     rng = stream(seed, user_id, day, "buckets")
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
@@ -136,7 +140,8 @@ def activity(
     floors = split(rng, totals.floors, climbs) if any(climbs) else [0] * len(buckets)
     cents = split(rng, round(totals.kcal * 100), [1.0 + s / 40 for s in steps])
     out: dict[str, list[Point]] = {
-        name: [] for name in ("steps", "distance", "floors", "altitude", "total-calories")
+        name: []
+        for name in ("steps", "distance", "floors", "altitude", "total-calories", "activity-level")
     }
     for i, at in enumerate(buckets):
         made = _bucket_maker(zone, day, i, at)
@@ -147,7 +152,14 @@ def activity(
             out["floors"].append(made("floors", {"count": str(floors[i])}))
             out["altitude"].append(made("altitude", {"gainMillimeters": str(floors[i] * 3048)}))
         out["total-calories"].append(made("total-calories", {"kcal": cents[i] / 100}))
+        if awake[i]:
+            level = activity_level(steps[i] / (BUCKET.total_seconds() / 60))
+            out["activity-level"].append(made("activity-level", {"activityLevelType": level}))
     return out
+
+
+def activity_level(steps_per_minute: float) -> str:
+    return next((name for least, name in LEVELS if steps_per_minute >= least), "SEDENTARY")
 
 
 def _bucket_maker(zone: ZoneInfo, day: date, i: int, at: datetime) -> Callable[[str, JSON], Point]:
@@ -291,6 +303,25 @@ def body_fats(seed: int, user_id: str, zone: ZoneInfo, day: date) -> list[Point]
     return [_point("body-fat", pid, zone, at, at, {"percentage": value}, SCALE)]
 
 
+def resting_heart_rates(seed: int, user_id: str, zone: ZoneInfo, day: date) -> list[Point]:
+    """The day's resting heart rate (none on one day in ten: too little wear)."""
+    rng = stream(seed, user_id, day, "resting-heart-rate")
+    if rng.random() < 0.1:
+        return []
+    usual = stream(seed, user_id, "resting-heart-rate").randint(52, 72)
+    pid = point_id(seed, user_id, "daily-resting-heart-rate", day, 0)
+    return [resting_heart_rate(zone, day, pid, usual + rng.randint(-3, 3))]
+
+
+def resting_heart_rate(zone: ZoneInfo, day: date, pid: str, bpm: int) -> Point:
+    values = {
+        "beatsPerMinute": str(bpm),
+        "dailyRestingHeartRateMetadata": {"calculationMethod": "WITH_SLEEP"},
+    }
+    start, end = _at(zone, day, 0), _at(zone, day + timedelta(days=1), 0)
+    return _point("daily-resting-heart-rate", pid, zone, start, end, values, WATCH)
+
+
 def hydration(rng: random.Random, zone: ZoneInfo, day: date, pid: str, hour: float) -> Point:
     at = _at(zone, day, hour)
     values = {
@@ -376,6 +407,8 @@ def one(
         return hydration(rng, zone, day, pid, hour)
     if kind == "nutrition-log":
         return nutrition(rng, zone, day, pid, "SNACK", hour)
+    if kind == "daily-resting-heart-rate":
+        return resting_heart_rate(zone, day, pid, rng.randint(50, 75))
     at = _at(zone, day, round(hour * 4) / 4)
     if kind in ("weight", "body-fat"):
         kg, fat, _ = traits
@@ -388,5 +421,6 @@ def one(
         "floors": {"count": str(floors)},
         "altitude": {"gainMillimeters": str(floors * 3048)},
         "total-calories": {"kcal": round(rng.uniform(20, 120), 2)},
+        "activity-level": {"activityLevelType": activity_level(rng.uniform(0, 130))},
     }
     return _point(kind, pid, zone, at, at + BUCKET, table[kind], WATCH)

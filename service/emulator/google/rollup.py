@@ -1,6 +1,7 @@
 """Roll-ups (`:rollUp` over physical windows, `:dailyRollUp` over civil days) as pure
 aggregation of a type's points into the value Google names for it: sums for counts and
-amounts, averages for weight and body fat. A point falls in the window its start falls in."""
+amounts, averages for weight and body fat, time per level for activity levels. A point falls
+in the window its start falls in."""
 
 from __future__ import annotations
 
@@ -28,6 +29,20 @@ def _average(field: str, out: str) -> Callable[[list[Point]], JSON | None]:
 
 def _calories(points: list[Point]) -> JSON:
     return {"kcalSum": round(sum(float(p.values["kcal"]) for p in points), 2)}
+
+
+def _activity_levels(points: list[Point]) -> JSON | None:
+    if not points:
+        return None
+    seconds: dict[str, float] = defaultdict(float)
+    for point in points:
+        seconds[point.values["activityLevelType"]] += (point.end - point.start).total_seconds()
+    return {
+        "activityLevelRollupsByActivityLevelType": [
+            {"activityLevelType": level, "totalDuration": f"{int(total)}s"}
+            for level, total in sorted(seconds.items())
+        ]
+    }
 
 
 def _hydration(points: list[Point]) -> JSON:
@@ -66,6 +81,7 @@ ROLLUPS: dict[str, Callable[[list[Point]], JSON | None]] = {
     "floors": _sum_int("count", "countSum"),
     "altitude": _sum_int("gainMillimeters", "gainMillimetersSum"),
     "total-calories": _calories,
+    "activity-level": _activity_levels,
     "weight": _average("weightGrams", "weightGramsAvg"),
     "body-fat": _average("percentage", "bodyFatPercentageAvg"),
     "hydration-log": _hydration,

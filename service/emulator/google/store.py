@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 from service.emulator.google import generate
-from service.emulator.google.datatypes import ACTIVITY_TYPES, Point
+from service.emulator.google.datatypes import ACTIVITY_TYPES, DATA_TYPES, Point
 from service.emulator.google.filters import Term
 from service.emulator.google.users import GoogleUser
 
@@ -55,6 +55,7 @@ class DataStore:
             "sleep": generate.sleeps,
             "weight": generate.weights,
             "body-fat": generate.body_fats,
+            "daily-resting-heart-rate": generate.resting_heart_rates,
             "hydration-log": generate.hydrations,
             "nutrition-log": generate.nutritions,
         }
@@ -107,7 +108,11 @@ class DataStore:
         return generate.one(rng, user.zone(), on, kind, pid, generate.person(self.seed, uid))
 
     def add(self, user: GoogleUser, point: Point, now: datetime) -> Point:
-        self._edit(user, point.data_type, point.anchor(), now).append(point)
+        """Store a new point; a daily type's replaces the value its day had (one a day)."""
+        points = self._edit(user, point.data_type, point.anchor(), now)
+        if DATA_TYPES[point.data_type].shape == "daily":
+            points.clear()
+        points.append(point)
         return point
 
     def find(self, user: GoogleUser, kind: str, on: date, point_id: str, now: datetime) -> Point:

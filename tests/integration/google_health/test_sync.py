@@ -7,12 +7,12 @@ import datetime as dt
 import time
 from typing import Any
 
-import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select, text
 
 from service.providers.base import SyncKey
 from service.providers.google_health import values
+from service.providers.google_health.datatypes import SUMMARY_TYPES, SYNCED_TYPES
 from service.queue import QUEUE_NAME
 from service.store.models import SyncRequest, SyncStatus
 from tests.integration.google_health.conftest import GoogleStack
@@ -94,11 +94,6 @@ async def test_a_weight_lands_and_a_delete_removes_it(google: GoogleStack) -> No
     assert len(after) == len(rows) - 1
 
 
-@pytest.mark.xfail(
-    reason="the emulator serves neither activity-level nor daily-resting-heart-rate, which "
-    "the daily summary also reads (400 INVALID_DATA_TYPE)",
-    strict=True,
-)
 async def test_steps_fill_the_daily_summary(google: GoogleStack) -> None:
     await _connected(google)
     start = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
@@ -113,6 +108,53 @@ async def test_steps_fill_the_daily_summary(google: GoogleStack) -> None:
         DAY,
         total,
     )
+
+
+# The tables each synced data type lands in.
+TABLES = {
+    "activity_summary": SUMMARY_TYPES,
+    "activity_log": ("exercise",),
+    "sleep_log": ("sleep",),
+    "weight_log": ("weight",),
+    "body_fat_log": ("body-fat",),
+    "food_log": ("nutrition-log",),
+    "nutrition_summary": ("nutrition-log",),
+    "water_log": ("hydration-log",),
+    "water_summary": ("hydration-log",),
+}
+LEVEL_COLUMNS = {
+    "SEDENTARY": "sedentary_minutes",
+    "LIGHTLY_ACTIVE": "lightly_active_minutes",
+    "MODERATELY_ACTIVE": "fairly_active_minutes",
+    "VERY_ACTIVE": "very_active_minutes",
+}
+
+
+async def test_every_synced_data_type_lands(google: GoogleStack) -> None:
+    assert {t for types in TABLES.values() for t in types} == SYNCED_TYPES
+    await _connected(google)
+    for data_type in sorted(SYNCED_TYPES):
+        await google.emulator.google.add_point(USER, data_type, DAY)
+    await google.deliver()
+    await google.run_worker()
+    requests = await _requests(google)
+    assert requests
+    assert {(r.status, r.last_error) for r in requests} == {(SyncStatus.SYNCED, None)}
+    for table in TABLES:
+        rows = [r for r in await _rows(google, table) if r["date"] == DAY]
+        assert rows, f"nothing in {table}"
+        assert {r["provider"] for r in rows} == {"google_health"}
+    [summary] = await _rows(google, "activity_summary")
+    [resting] = await google.emulator.google.day(USER, "daily-resting-heart-rate", DAY)
+    bpm = int(resting["point"]["dailyRestingHeartRate"]["beatsPerMinute"])
+    assert summary["resting_heart_rate"] == bpm
+    minutes = dict.fromkeys(LEVEL_COLUMNS.values(), 0)
+    for served in await google.emulator.google.day(USER, "activity-level", DAY):
+        level = served["point"]["activityLevel"]
+        start, end = (values.instant(level["interval"][k]) for k in ("startTime", "endTime"))
+        minutes[LEVEL_COLUMNS[level["activityLevelType"]]] += round((end - start).seconds / 60)
+    assert {column: summary[column] for column in minutes} == minutes
+    assert sum(minutes.values()) > 0
 
 
 async def test_a_spent_minute_defers_the_sync(google: GoogleStack, redis: Redis) -> None:
