@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -123,17 +124,27 @@ class Account:
     owner_id: str
 
 
-async def find_account(conn: AsyncConnection | AsyncSession, user: str) -> Account:
-    """Our user id or the provider's user id, to the person's provider account."""
+async def find_account(conn: AsyncConnection | AsyncSession, user: str | int) -> Account:
+    """The person's provider account: by our user id (an int: only by it), or given text, by
+    our id or else the provider's user id."""
     query = select(ProviderAccount.user_id, ProviderAccount.external_id).where(
         ProviderAccount.provider == PROVIDER
     )
-    by_ours = ProviderAccount.user_id == int(user) if user.isdigit() else literal(False)
-    for condition in (by_ours, ProviderAccount.external_id == user):
+    ours = user if isinstance(user, int) else _our_id(user)
+    conditions = [] if ours is None else [ProviderAccount.user_id == ours]
+    if isinstance(user, str):
+        conditions.append(ProviderAccount.external_id == user)
+    for condition in conditions:
         row = (await conn.execute(query.where(condition))).first()
         if row is not None:
             return Account(int(row.user_id), str(row.external_id))
     raise UnknownUser(f"no user {user!r} with a {PROVIDER} account", "user")
+
+
+def _our_id(text: str) -> int | None:
+    """Our ids are BIGINTs written in ASCII digits ("²" is a digit to `str.isdigit`, not to
+    `int`)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
 
 
 # -- progress, as SQL over the backfill row (the API's resource reads the same expressions) ----
@@ -295,8 +306,8 @@ async def record(
     return Started(backfill.id, resumed, planned)
 
 
-async def start(session: AsyncSession, user: str, wanted: Range, *, reserve: int) -> Started:
-    """`record` a backfill of `wanted` for `user` (our id or the provider's), now, at what the
+async def start(session: AsyncSession, user: str | int, wanted: Range, *, reserve: int) -> Started:
+    """`record` a backfill of `wanted` for `user` (as `find_account` takes it), now, at what the
     budget leaves backfill after `reserve` (`RATE_BUDGET_RESERVE`)."""
     account = await find_account(session, user)
     return await record(

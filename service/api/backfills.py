@@ -7,16 +7,15 @@ resource's self link. The same range asked again while unfinished resumes the sa
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import backfills, queue
-from service.api import documents, errors, listing, schemas, scopes
-from service.api.documents import JsonApiResponse
+from service.api import bodies, documents, errors, failures, listing, schemas, scopes
+from service.api.connections import user_id
+from service.api.documents import MEDIA_TYPE, JsonApiResponse
 from service.api.resources.backfills import RESOURCE
 from service.api.routes import Links, resource_object
 from service.api.security import require_scope
@@ -25,32 +24,12 @@ from service.state import EngineDep, RedisDep, SettingsDep, app_state
 router = APIRouter(tags=[RESOURCE.type])
 
 
-class BackfillAttributes(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: dt.date = Field(alias="from", description="The first day (YYYY-MM-DD).")
-    to: dt.date = Field(description="The last day (YYYY-MM-DD).")
-    collections: list[str] | None = Field(
-        None, description=f"Default: all ({', '.join(backfills.COLLECTIONS)})."
-    )
-
-
-class BackfillData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["backfills"]
-    attributes: BackfillAttributes
-
-
-class NewBackfill(BaseModel):
-    data: BackfillData
-
-
 async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return app_state(request)["sessions"]
 
 
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
+BackfillBody = Annotated[bodies.BackfillRequest, Body(media_type=MEDIA_TYPE)]
 _, _document = schemas.document_models(RESOURCE)
 
 
@@ -58,36 +37,36 @@ _, _document = schemas.document_models(RESOURCE)
     "/users/{id}/backfills",
     status_code=202,
     summary="Start a backfill of a user's history",
-    dependencies=[require_scope(scopes.SUBSCRIPTIONS_WRITE)],
+    operation_id="create_user_backfill",
+    dependencies=[require_scope(scopes.SUBSCRIPTIONS_WRITE), Depends(bodies.json_api_content)],
     response_class=JsonApiResponse,
     response_model=None,
     responses={
         202: {"model": _document, "description": "Queued; progress at links.self"},
-        **schemas.ERROR_RESPONSES,
-        404: {"model": schemas.ErrorDocument, "description": "No such user"},
-        422: {"model": schemas.ErrorDocument, "description": "The document is wrong"},
+        **failures.responses(403, 404, 409, 415, 422),
     },
 )
 async def create_backfill(
     id: str,
-    body: NewBackfill,
+    document: BackfillBody,
     request: Request,
     sessions: SessionsDep,
     engine: EngineDep,
     redis: RedisDep,
     settings: SettingsDep,
 ) -> JsonApiResponse:
-    attributes = body.data.attributes
-    if not id.isdigit():
-        raise errors.not_found("users", id)
+    """Every collection (or those named) of every day from `from` to `to`, at most 366 days,
+    queued at backfill priority; the person's Fitbit account is the one fetched."""
+    user = user_id(id)
+    attributes = bodies.checked(document.data, "backfills").attributes
     try:
         wanted = backfills.parse_range(attributes.from_, attributes.to, attributes.collections)
         async with sessions.begin() as session:
             started = await backfills.start(
-                session, id, wanted, reserve=settings.rate_budget_reserve
+                session, user, wanted, reserve=settings.rate_budget_reserve
             )
-    except backfills.UnknownUser:
-        raise errors.not_found("users", id) from None
+    except backfills.UnknownUser as exc:
+        raise errors.ApiError(404, str(exc)) from None
     except backfills.BackfillError as exc:
         pointer = f"/data/attributes/{exc.field}" if exc.field else "/data"
         raise errors.ApiError(422, str(exc), pointer=pointer) from None

@@ -8,11 +8,21 @@ resource of another type than the endpoint's, 403 for an id the client chose.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
+from service import backfills
 from service.api.documents import MEDIA_TYPE
 from service.api.errors import ApiError
 from service.providers import registry
@@ -148,3 +158,40 @@ class NewSubscription(NewResource):
 
 class SubscriptionRequest(BaseModel):
     data: NewSubscription
+
+
+# -- backfills --------------------------------------------------------------------------------
+
+
+def _date_text(value: object) -> object:
+    # As text only: pydantic would also read a number as a Unix time.
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date as text: YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_date_text)]
+BackfillCollection = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": [*backfills.COLLECTIONS]})
+]
+
+
+class BackfillAttributes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_: Day = Field(alias="from", description="The first day (YYYY-MM-DD).")
+    to: Day = Field(description="The last day (YYYY-MM-DD).")
+    collections: list[BackfillCollection] | None = Field(
+        None,
+        min_length=1,
+        description=f"Default: all ({', '.join(backfills.COLLECTIONS)}).",
+    )
+
+
+class NewBackfill(NewResource):
+    type: str = Field(json_schema_extra={"enum": ["backfills"]})
+    attributes: BackfillAttributes
+
+
+class BackfillRequest(BaseModel):
+    data: NewBackfill

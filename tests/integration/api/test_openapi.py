@@ -54,6 +54,7 @@ def test_write_operations_name_their_scope_body_and_errors(spec: dict[str, Any])
         ("put", "/v1/users/{id}/subscriptions/{collection}"): "201",
         ("post", "/v1/users/{id}/subscriptions/{collection}"): "201",
         ("delete", "/v1/users/{id}/subscriptions/{collection}"): "204",
+        ("post", "/v1/users/{id}/backfills"): "202",
     }
     for (method, path), success in writes.items():
         operation = paths[path][method]
@@ -61,13 +62,24 @@ def test_write_operations_name_their_scope_body_and_errors(spec: dict[str, Any])
         assert {success, "401", "403", "404" if "{id}" in path else "422"} <= set(
             operation["responses"]
         ), path
-    for method, path in (("post", "/v1/connections"), ("post", "/v1/users/{id}/subscriptions")):
-        body = paths[path][method]["requestBody"]["content"][MEDIA_TYPE]["schema"]
-        assert "ConnectionRequest" in str(body) or "SubscriptionRequest" in str(body)
+    bodies = {
+        "/v1/connections": "ConnectionRequest",
+        "/v1/users/{id}/subscriptions": "SubscriptionRequest",
+        "/v1/users/{id}/backfills": "BackfillRequest",
+    }
+    for path, model in bodies.items():
+        body = paths[path]["post"]["requestBody"]["content"][MEDIA_TYPE]["schema"]
+        assert model in str(body), path
+        assert {"409", "415", "422"} <= set(paths[path]["post"]["responses"]), path
     created = paths["/v1/connections"]["post"]["responses"]["201"]["content"][MEDIA_TYPE]
     assert created["schema"]["$ref"].endswith("/ConnectionDocument")
     attributes = spec["components"]["schemas"]["ConnectionAttributes"]["properties"]
     assert {"user_ref", "scopes", "provider"} == set(attributes)
+    backfill = spec["components"]["schemas"]["BackfillAttributes"]
+    assert ({"from", "to"}, {"from", "to", "collections"}) == (
+        set(backfill["required"]),
+        set(backfill["properties"]),
+    )
     assert {"409", "502", "503"} <= set(paths["/v1/users/{id}/subscriptions"]["post"]["responses"])
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api import scopes
 from service.api.documents import MEDIA_TYPE
-from service.store.models import UserStatus
+from service.store.models import Backfill, UserStatus
 from tests.integration.api import rows
 from tests.integration.api.conftest import NewClient, get_token, jsonapi_client
 from tests.integration.api.writing import connection, error, send
@@ -57,11 +58,15 @@ NOT_DOCUMENTS: list[tuple[bytes, str | None, int]] = [
 ]
 
 
-async def test_bodies_that_are_not_json_api_documents(v1: httpx.AsyncClient) -> None:
-    for body, content_type, status in NOT_DOCUMENTS:
-        headers = {"Content-Type": content_type} if content_type else {}
-        answer = await v1.post("/v1/connections", content=body, headers=headers)
-        assert answer.status_code == status, (body, content_type, answer.text)
+async def test_bodies_that_are_not_json_api_documents(
+    v1: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    user = await rows.user(db, "DOCS01")
+    for path in ("/v1/connections", f"/v1/users/{user}/backfills"):
+        for body, content_type, status in NOT_DOCUMENTS:
+            headers = {"Content-Type": content_type} if content_type else {}
+            answer = await v1.post(path, content=body, headers=headers)
+            assert answer.status_code == status, (path, body, content_type, answer.text)
 
 
 async def test_a_good_connection_needs_the_write_scope(
@@ -82,22 +87,32 @@ async def test_a_good_connection_needs_the_write_scope(
     assert created.json()["data"]["attributes"]["scopes"] == ["activity", "sleep"]
 
 
-USER_ROUTES = [
-    ("GET", "/v1/users/{id}/subscriptions"),
-    ("POST", "/v1/users/{id}/subscriptions"),
-    ("PUT", "/v1/users/{id}/subscriptions/sleep"),
-    ("POST", "/v1/users/{id}/subscriptions/sleep"),
-    ("DELETE", "/v1/users/{id}/subscriptions/sleep"),
-    ("DELETE", "/v1/users/{id}"),
+def _backfill(**attributes: Any) -> dict[str, Any]:
+    return {"data": {"type": "backfills", "attributes": attributes}}
+
+
+A_BACKFILL = _backfill(**{"from": "2026-01-01", "to": "2026-01-02"})
+
+# Each route with a document it takes, so that only the user can be wrong.
+USER_ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/v1/users/{id}/subscriptions", None),
+    ("POST", "/v1/users/{id}/subscriptions", None),
+    ("PUT", "/v1/users/{id}/subscriptions/sleep", None),
+    ("POST", "/v1/users/{id}/subscriptions/sleep", None),
+    ("DELETE", "/v1/users/{id}/subscriptions/sleep", None),
+    ("DELETE", "/v1/users/{id}", None),
+    ("POST", "/v1/users/{id}/backfills", A_BACKFILL),
 ]
+# "²" is a digit to str.isdigit but not to int; the long one is beyond a BIGINT.
+NOT_USERS = ("999", "x", "-1", "\u00b2", "\u0661", "9" * 20)
 
 
 async def test_unknown_users_and_collections_are_404(
     v1: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    for method, path in USER_ROUTES:
-        for user in ("999", "x", "-1"):
-            answer = await v1.request(method, path.format(id=user))
+    for method, path, document in USER_ROUTES:
+        for user in NOT_USERS:
+            answer = await send(v1, method, path.format(id=user), document)
             assert answer.status_code == 404, (method, path, user, answer.text)
             assert error(answer)["code"] == "ResourceNotFound"
     user_id = await rows.user(db, "COLL01")
@@ -166,3 +181,74 @@ async def test_the_subscription_list_takes_the_collection_parameters(
     wrong = await v1.get(path, params={"filter[colour]": "red"})
     assert wrong.status_code == 400
     assert error(wrong)["source"] == {"parameter": "filter[colour]"}
+
+
+BAD_BACKFILLS: list[tuple[Any, int, str]] = [
+    ([], 422, ""),
+    ("2026-01-01", 422, ""),
+    ({}, 422, "/data"),
+    ({"data": []}, 422, "/data"),
+    ({"data": "backfills"}, 422, "/data"),
+    ({"data": {"type": "backfills"}}, 422, "/data/attributes"),
+    ({"data": {"type": "backfills", "attributes": []}}, 422, "/data/attributes"),
+    (_backfill(to="2026-01-02"), 422, "/data/attributes/from"),
+    (_backfill(**{"from": 1767225600, "to": "2026-01-02"}), 422, "/data/attributes/from"),
+    (_backfill(**{"from": "20260101", "to": "2026-01-02"}), 422, "/data/attributes/from"),
+    (_backfill(**{"from": "2026-13-01", "to": "2026-01-02"}), 422, "/data/attributes/from"),
+    (_backfill(**{"from": "2026-01-02", "to": "2026-01-01"}), 422, "/data/attributes/from"),
+    (_backfill(**{"from": "2024-01-01", "to": "2026-01-02"}), 422, "/data/attributes/to"),
+    (_backfill(**{"from": "2998-12-31", "to": "2999-01-01"}), 422, "/data/attributes/to"),
+    (
+        _backfill(**{**A_BACKFILL["data"]["attributes"], "collections": "sleep"}),
+        422,
+        "/data/attributes/collections",
+    ),
+    (
+        _backfill(**{**A_BACKFILL["data"]["attributes"], "collections": []}),
+        422,
+        "/data/attributes/collections",
+    ),
+    (
+        _backfill(**{**A_BACKFILL["data"]["attributes"], "collections": [1]}),
+        422,
+        "/data/attributes/collections/0",
+    ),
+    (
+        _backfill(**{**A_BACKFILL["data"]["attributes"], "collections": ["x"]}),
+        422,
+        "/data/attributes/collections",
+    ),
+    (
+        _backfill(**{**A_BACKFILL["data"]["attributes"], "colour": "red"}),
+        422,
+        "/data/attributes/colour",
+    ),
+    ({"data": {**A_BACKFILL["data"], "type": "users"}}, 409, "/data/type"),
+    ({"data": {**A_BACKFILL["data"], "id": "1"}}, 403, "/data/id"),
+]
+
+
+async def test_bad_backfill_documents(v1: httpx.AsyncClient, db: AsyncEngine) -> None:
+    user = await rows.user(db, "BACKDOC1")
+    for document, status, pointer in BAD_BACKFILLS:
+        answer = await send(v1, "POST", f"/v1/users/{user}/backfills", document)
+        assert answer.status_code == status, (document, answer.text)
+        problems = answer.json()["errors"]
+        assert {p["status"] for p in problems} == {str(status)}
+        pointers = [p.get("source", {}).get("pointer") for p in problems]
+        assert pointer in pointers, (document, problems)
+    async with db.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(Backfill)) == 0
+
+
+async def test_a_backfill_is_of_our_user_id_never_a_provider_id(
+    v1: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    """`/v1/users/{id}` names our user: a Fitbit user id that looks like one is not it."""
+    await rows.user(db, "987654321")
+    answer = await send(v1, "POST", "/v1/users/987654321/backfills", A_BACKFILL)
+    assert answer.status_code == 404, answer.text
+    user = await rows.user(db, "BACKDOC2")
+    answer = await send(v1, "POST", f"/v1/users/{user}/backfills", A_BACKFILL)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["data"]["attributes"]["owner_id"] == "BACKDOC2"
