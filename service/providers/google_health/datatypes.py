@@ -1,12 +1,15 @@
 """The Google Health data types this service syncs, and what each one needs.
 
-A sync key's collection is the Google data type id itself (kebab-case, e.g. `steps`), so a
-change is coalesced per (user, data type, local date) as Google reports it. Data types whose
-values we do not store (heart rate, HRV, SpO2, ...) are recorded for the audit log only.
+Google notifies, subscribes and grants scopes per data type (kebab-case, e.g. `steps`), and a
+sync key's collection is the data type id for the ones read into logs. Data types whose values
+we do not store (heart rate, HRV, SpO2, ...) are recorded for the audit log only.
 
-Several data types feed one daily activity summary row. A key of any of them re-reads all of
-them (`fetch.plan`), because the store replaces the whole row: a row built from the steps
-roll-up alone would blank out the distance that another key stored.
+The data types of the daily activity summary (`SUMMARY_TYPES`) feed one row, which the store
+replaces whole, so each key re-reads all of them (`fetch.plan`). Their changes therefore share
+ONE collection, `activity-summary` (as Fitbit's `activities` covers its summary): a device sync
+that touches steps, distance and calories costs one fetch of the summary, not one per type.
+Keys made before that named a member data type; `collection` maps them and `fetch.plan`
+still reads them as the summary.
 """
 
 from __future__ import annotations
@@ -30,9 +33,13 @@ SUMMARY_TYPES = (
     "activity-level",
     "daily-resting-heart-rate",
 )
+# The sync collection of every summary member's changes.
+SUMMARY_COLLECTION = "activity-summary"
 # Data types read as individual points (sessions and samples) into log rows.
 LOG_TYPES = ("exercise", "sleep", "weight", "body-fat", "nutrition-log", "hydration-log")
 SYNCED_TYPES = frozenset(SUMMARY_TYPES + LOG_TYPES)
+# What a sync key's collection may name (and, for keys made earlier, a summary member).
+COLLECTIONS = (SUMMARY_COLLECTION, *LOG_TYPES)
 
 # The scope that lets us read each synced data type (FACTS §2.3).
 SCOPES: dict[str, str] = {
@@ -48,6 +55,11 @@ SCOPES: dict[str, str] = {
     "nutrition-log": NUTRITION_SCOPE,
     "hydration-log": NUTRITION_SCOPE,
 }
+
+
+def collection(data_type: str) -> str:
+    """The sync collection a change of `data_type` belongs to."""
+    return SUMMARY_COLLECTION if data_type in SUMMARY_TYPES else data_type
 
 
 def filter_name(data_type: str) -> str:

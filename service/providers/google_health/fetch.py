@@ -28,7 +28,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.providers.base import RateRules, UnknownCollection
-from service.providers.google_health.datatypes import SUMMARY_TYPES, filter_name
+from service.providers.google_health.datatypes import (
+    SUMMARY_COLLECTION,
+    SUMMARY_TYPES,
+    filter_name,
+)
 
 __all__ = ["UnknownCollection"]
 
@@ -60,8 +64,11 @@ class Call:
 
 
 def plan(collection: str, date: dt.date) -> tuple[Call, ...]:
-    """The calls for one key, in the order they are made."""
-    if collection in SUMMARY_TYPES:
+    """The calls for one key, in the order they are made.
+
+    The summary's calls read every member data type; a key of one member's name (made before
+    the members shared `activity-summary`) is read as the summary too."""
+    if collection == SUMMARY_COLLECTION or collection in SUMMARY_TYPES:
         rollups = tuple(daily_rollup(t, date) for t in SUMMARY_TYPES if t != RESTING_HEART_RATE)
         return (*rollups, reconcile(RESTING_HEART_RATE, _daily_filter(RESTING_HEART_RATE, date)))
     match collection:

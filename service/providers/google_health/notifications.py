@@ -19,6 +19,9 @@ Decisions:
 - `UPSERT`, `DELETE` and any operation not yet known are all re-reads of the day: the store
   deletes what the provider no longer returns, so a DELETE needs no separate path, and a new
   operation name cannot make us lose a change. The operation stays in `raw`.
+- A change of any daily activity summary member (steps, distance, ...) is keyed on the one
+  `activity-summary` collection (`datatypes.collection`): the members make one row, so a
+  device sync touching several of them coalesces into one fetch. `raw` keeps the data type.
 - Data types we do not store are `ChangeKind.UNKNOWN`: recorded, never synced. There is no
   account-revoked notification (FACTS §2.5): revocation shows up as refused tokens.
 - `clientProvidedSubscriptionName` is a random UUID per notification under the AUTOMATIC
@@ -34,7 +37,7 @@ from typing import Any
 
 from service.providers.base import ChangeKind, InvalidNotification, ReceivedChange
 from service.providers.google_health import PROVIDER
-from service.providers.google_health.datatypes import SYNCED_TYPES
+from service.providers.google_health.datatypes import SYNCED_TYPES, collection
 
 MAX_DAYS = 31
 HEALTH_USER_ID = re.compile(r"[A-Za-z0-9-]{1,63}")
@@ -79,7 +82,9 @@ def _parse_item(index: int, item: Any) -> list[ReceivedChange]:
     dates: set[dt.date] = set()
     for interval in intervals:
         dates.update(_dates(index, interval))
-    kind = ChangeKind.DATA if data_type in SYNCED_TYPES else ChangeKind.UNKNOWN
+    synced = data_type in SYNCED_TYPES
+    kind = ChangeKind.DATA if synced else ChangeKind.UNKNOWN
+    key_collection = collection(data_type) if synced else data_type
     subscription = data.get("clientProvidedSubscriptionName")
 
     def change(date: dt.date | None, change_kind: ChangeKind) -> ReceivedChange:
@@ -87,7 +92,7 @@ def _parse_item(index: int, item: Any) -> list[ReceivedChange]:
             provider=PROVIDER,
             kind=change_kind,
             owner_id=owner,
-            collection=data_type,
+            collection=key_collection,
             date=date,
             owner_type="user",
             subscription_id=subscription if isinstance(subscription, str) else None,

@@ -231,8 +231,9 @@ DESCRIPTOR = Descriptor(
     refused_status=REFUSED,
     webhook_openapi=_openapi(),
     scopes=frozenset(oauth.DEFAULT_SCOPES),
+    # Subscriptions and scopes are per data type; sync keys use `datatypes.COLLECTIONS`.
     collections=datatypes.SCOPES,
-    calls={t: fetch.cost(t) for t in sorted(datatypes.SYNCED_TYPES)},
+    calls={c: fetch.cost(c) for c in datatypes.COLLECTIONS},
     rate_rules=fetch.USER_BUDGET,
     credentials=("google_health_client_id", "google_health_client_secret"),
     serve_settings=(

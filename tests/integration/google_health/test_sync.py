@@ -7,9 +7,12 @@ import datetime as dt
 import time
 from typing import Any
 
+import pytest
+from arq.connections import ArqRedis
 from redis.asyncio import Redis
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
+from service import queue
 from service.providers.base import SyncKey
 from service.providers.google_health import values
 from service.providers.google_health.datatypes import SUMMARY_TYPES, SYNCED_TYPES
@@ -108,6 +111,51 @@ async def test_steps_fill_the_daily_summary(google: GoogleStack) -> None:
         DAY,
         total,
     )
+
+
+async def test_changes_to_several_summary_types_are_one_fetch_of_the_summary(
+    google: GoogleStack,
+) -> None:
+    await _connected(google)
+    start = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
+    touched = ("steps", "distance", "total-calories", "activity-level")
+    for data_type in touched:
+        await google.emulator.google.add_point(USER, data_type, DAY, start=start)
+    await google.deliver()
+    await google.emulator.google.reset_counters()
+    await google.run_worker()
+    [request] = await _requests(google)
+    assert (request.collection, request.status) == ("activity-summary", SyncStatus.SYNCED)
+    calls = (await google.emulator.google.counters()).calls_by_endpoint
+    # One read of the summary: a daily roll-up of each member but the resting heart rate.
+    rollups = sum(n for endpoint, n in calls.items() if endpoint.endswith(":dailyRollUp"))
+    assert rollups == len(SUMMARY_TYPES) - 1
+    [summary] = await _rows(google, "activity_summary")
+    served = await google.emulator.google.day(USER, "steps", DAY)
+    assert summary["steps"] == sum(int(p["point"]["steps"]["count"]) for p in served)
+
+
+async def test_a_key_named_after_a_summary_type_still_syncs_the_summary(
+    google: GoogleStack, redis: Redis
+) -> None:
+    """Keys made before the summary types shared one collection stay in sync_request."""
+    await _connected(google)
+    key = SyncKey("google_health", USER, "distance", DAY)
+    async with google.engine.begin() as conn:
+        await conn.execute(
+            insert(SyncRequest).values(
+                provider=key.provider, owner_id=key.owner_id, collection=key.collection, date=DAY
+            )
+        )
+    assert await queue.enqueue_sync(ArqRedis(connection_pool=redis.connection_pool), key)
+    await google.run_worker()
+    [request] = await _requests(google)
+    assert (request.collection, request.status) == ("distance", SyncStatus.SYNCED)
+    [summary] = await _rows(google, "activity_summary")
+    served = await google.emulator.google.day(USER, "distance", DAY)
+    millimetres = sum(int(p["point"]["distance"]["millimeters"]) for p in served)
+    assert float(summary["distance_km"]) == pytest.approx(millimetres / 1e6)
+    assert summary["steps"] is not None
 
 
 # The tables each synced data type lands in.

@@ -79,12 +79,13 @@ async def test_a_signed_notification_is_recorded_per_user_type_and_local_date(
         [request] = list(await conn.execute(select(SyncRequest)))
     assert len(notes) == 2
     assert {(n.provider, n.owner_id, n.collection_type, n.date) for n in notes} == {
-        ("google_health", USER, "steps", DAY)
+        ("google_health", USER, "activity-summary", DAY)
     }
+    assert {n.raw["data"]["dataType"] for n in notes} == {"steps"}
     assert (request.provider, request.owner_id, request.collection, request.date) == (
         "google_health",
         USER,
-        "steps",
+        "activity-summary",
         DAY,
     )
     assert request.generation == 2
@@ -190,11 +191,11 @@ async def test_an_array_of_items_is_recorded_and_coalesced_per_key(
     assert (delivery.status, len(delivery.items)) == (204, 51)
     async with google.engine.connect() as conn:
         requests = {r.collection: r for r in await conn.execute(select(SyncRequest))}
-    assert set(requests) == {"steps", "weight"}
+    assert set(requests) == {"activity-summary", "weight"}
     # One push, one transaction: each key is upserted once, its generation bumped once.
-    assert (requests["steps"].generation, requests["weight"].generation) == (1, 1)
+    assert (requests["activity-summary"].generation, requests["weight"].generation) == (1, 1)
     jobs = [job.decode() for job in await redis.zrange(QUEUE_NAME, 0, -1)]
     assert sorted(jobs) == sorted(
-        SyncKey("google_health", USER, t, DAY).job_id() for t in ("steps", "weight")
+        SyncKey("google_health", USER, t, DAY).job_id() for t in ("activity-summary", "weight")
     )
     assert await _count(google.engine, Notification) == 51

@@ -10,6 +10,7 @@ import pytest
 
 from service.providers.base import ChangeKind, InvalidNotification, SyncKey
 from service.providers.google_health import PROVIDER, notifications
+from service.providers.google_health.datatypes import LOG_TYPES, SUMMARY_TYPES
 
 
 def _item(
@@ -60,16 +61,29 @@ def test_the_guides_example_is_one_change_on_the_local_date() -> None:
     (change,) = _parse(_item())
     assert change.provider == PROVIDER
     assert change.kind is ChangeKind.DATA
-    assert (change.owner_id, change.collection) == ("health-user-id", "steps")
+    assert (change.owner_id, change.collection) == ("health-user-id", "activity-summary")
     assert change.date == dt.date(2026, 3, 7)  # civil, not the UTC 8 March
     assert change.subscription_id == "subscription-name"
-    assert change.sync_key == SyncKey(PROVIDER, "health-user-id", "steps", dt.date(2026, 3, 7))
+    key = SyncKey(PROVIDER, "health-user-id", "activity-summary", dt.date(2026, 3, 7))
+    assert change.sync_key == key
     assert change.raw == _item()
 
 
 def test_an_array_of_items_is_read_whole() -> None:
     changes = _parse([_item("steps"), _item("sleep"), _item("weight")])
-    assert [c.collection for c in changes] == ["steps", "sleep", "weight"]
+    assert [c.collection for c in changes] == ["activity-summary", "sleep", "weight"]
+
+
+def test_every_summary_member_shares_one_key_and_the_others_keep_their_type() -> None:
+    changes = _parse([_item(t) for t in (*SUMMARY_TYPES, *LOG_TYPES, "heart-rate")])
+    keys = {c.sync_key for c in changes}
+    day = dt.date(2026, 3, 7)
+    assert keys == {
+        SyncKey(PROVIDER, "health-user-id", c, day) for c in ("activity-summary", *LOG_TYPES)
+    } | {None}
+    unknown = [c for c in changes if c.kind is ChangeKind.UNKNOWN]
+    assert [c.collection for c in unknown] == ["heart-rate"]
+    assert [c.raw["data"]["dataType"] for c in changes[: len(SUMMARY_TYPES)]] == list(SUMMARY_TYPES)
 
 
 def test_only_a_civil_start_is_enough() -> None:
