@@ -47,12 +47,8 @@ async def create_connection(document: ConnectionBody, connector: ConnectorDep) -
     try:
         chosen = connector.provider(provider or connector.providers.default)
     except UnknownProvider:
-        raise errors.ApiError(
-            409,
-            f"{provider!r} is not enabled here",
-            pointer="/data/attributes/provider",
-            code="provider_not_enabled",
-        ) from None
+        detail = f"{provider!r} is not enabled here"
+        raise failures.not_enabled(detail, "/data/attributes/provider") from None
     if asked and not set(asked) <= chosen.descriptor.scopes:
         raise errors.ApiError(
             409,

@@ -1,7 +1,8 @@
 """What a write route answers when the person's connection or Fitbit stands in the way.
 
 A client's request that cannot be carried out as things stand is a 404 or 409 naming the
-reason; Fitbit failing is a 502 (a wrong answer) or 503 (down or rate limited: try later),
+reason (a person whose provider is not enabled here is such a 409, not the provider's failure);
+Fitbit failing is a 502 (a wrong answer) or 503 (down or rate limited: try later),
 never a 500, which is kept for our own faults.
 """
 
@@ -43,8 +44,17 @@ def answered() -> Iterator[None]:
         raise ApiError(404, str(exc)) from exc
     except AutomaticSubscriptions as exc:
         raise ApiError(409, str(exc), code="SubscriptionsAutomatic") from exc
+    except errors.UnknownProvider as exc:
+        # The person's account is at a provider this deployment does not serve (any more):
+        # nothing failed at a provider, and asking again will not help until it is enabled.
+        raise not_enabled(f"the person's account is at a provider not served: {exc}") from exc
     except errors.ProviderError as exc:
         raise provider_failure(exc) from exc
+
+
+def not_enabled(detail: str, pointer: str | None = None) -> ApiError:
+    """A provider not in `ENABLED_PROVIDERS`: the request is valid, this deployment refuses it."""
+    return ApiError(409, detail, pointer=pointer, code="provider_not_enabled")
 
 
 def provider_failure(exc: errors.ProviderError) -> ApiError:
@@ -83,7 +93,8 @@ _DESCRIBED: dict[int, dict[str, str]] = {
     404: {"description": "No such user (or collection)"},
     409: {
         "description": "The user is disconnected or must connect again; the scope was not "
-        "granted; Fitbit holds a conflicting subscription; or the body's type is wrong. "
+        "granted; Fitbit holds a conflicting subscription; the provider is not enabled here; "
+        "or the body's type is wrong. "
         "`code` tells which."
     },
     415: {"description": "The body is not application/vnd.api+json"},

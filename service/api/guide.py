@@ -52,7 +52,8 @@ Request bodies are JSON:API documents sent as `application/vnd.api+json`.
 `errors` objects with `status`, `code`, `title`, `detail`, and `source.parameter` naming
 the query parameter at fault, or `source.pointer` the member of the body. A 409's `code`
 says what stands in the way: `UserDisconnected`, `UserReauthRequired`, `ScopeNotGranted`,
-`SubscriptionConflict`; Fitbit failing is a 502 or 503 (`ProviderUnavailable`,
+`SubscriptionConflict`, `SubscriptionsAutomatic`, `provider_not_enabled` (the person's
+provider is not served here); Fitbit failing is a 502 or 503 (`ProviderUnavailable`,
 `ProviderRateLimited` with `Retry-After`).
 """
 

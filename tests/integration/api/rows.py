@@ -21,9 +21,15 @@ T0 = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)
 
 
 async def user(
-    engine: AsyncEngine, owner_id: str, *, user_ref: str | None = None, **columns: Any
+    engine: AsyncEngine,
+    owner_id: str,
+    *,
+    user_ref: str | None = None,
+    provider: str = "fitbit",
+    **columns: Any,
 ) -> int:
-    """A user with a Fitbit account `owner_id` (with tokens, which the API must never show)."""
+    """A user with an account `owner_id` at `provider` (with tokens, which the API must never
+    show)."""
     async with engine.begin() as conn:
         user_id = await conn.scalar(
             insert(User).values(user_ref=user_ref, **columns).returning(User.id)
@@ -31,7 +37,7 @@ async def user(
         await conn.execute(
             insert(ProviderAccount).values(
                 user_id=user_id,
-                provider="fitbit",
+                provider=provider,
                 external_id=owner_id,
                 scopes=["activity", "sleep"],
                 access_token="SECRET-ACCESS-TOKEN",

@@ -34,6 +34,8 @@ BAD_CONNECTIONS: list[tuple[Any, int, str]] = [
     (_with(user_ref="a", scopes=[]), 422, "/data/attributes/scopes"),
     (_with(user_ref="a", scopes="activity"), 422, "/data/attributes/scopes"),
     (_with(user_ref="a", colour="red"), 422, "/data/attributes/colour"),
+    (_with(user_ref="a", provider="google_health"), 409, "/data/attributes/provider"),
+    (_with(user_ref="a", provider="nope"), 409, "/data/attributes/provider"),
     ({"data": {"type": "users", "attributes": {"user_ref": "a"}}}, 409, "/data/type"),
     ({"data": {"type": "connections", "id": "1", **_with(user_ref="a")["data"]}}, 403, "/data/id"),
 ]
@@ -161,6 +163,24 @@ async def test_users_without_a_live_connection_are_409(
         assert (every.status_code, error(every)["code"]) == (409, code)
         listed = await v1.get(f"/v1/users/{user}/subscriptions")
         assert (listed.status_code, listed.json()["meta"]["count"]) == (200, 0)
+
+
+async def test_users_of_a_provider_not_enabled_here_are_409(
+    v1: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    """The service here serves Fitbit only; a person connected through Google Health (before
+    the deployment changed) is the deployment's refusal, not a provider's failure (502)."""
+    user = await rows.user(db, "GOOGLE01", provider="google_health")
+    for method, path in [
+        ("PUT", f"/v1/users/{user}/subscriptions/sleep"),
+        ("DELETE", f"/v1/users/{user}/subscriptions/sleep"),
+        ("POST", f"/v1/users/{user}/subscriptions"),
+    ]:
+        answer = await send(v1, method, path)
+        assert answer.status_code == 409, (method, path, answer.text)
+        assert error(answer)["code"] == "provider_not_enabled"
+        assert "'google_health'" in error(answer)["detail"]
+    assert (await v1.delete(f"/v1/users/{user}")).status_code == 204
 
 
 async def test_the_subscription_list_takes_the_collection_parameters(
