@@ -11,7 +11,8 @@ Mappings where the meaning is the same as Fitbit's:
 - daily roll-ups of steps, distance, floors, altitude, total calories and activity level, and
   the daily resting heart rate → one `ActivitySummary` (activity level SEDENTARY / LIGHTLY /
   MODERATELY / VERY_ACTIVE → sedentary / lightly / fairly / very active minutes); Google has
-  no activity-calories or BMR figure in these types: None;
+  no activity-calories or BMR figure in these types: None; a member whose scope the person
+  did not grant leaves its fields None and is named in `raw["notGranted"]`;
 - exercise → `ActivityLog`; sleep (stages, short awakenings, summary) → `SleepLog`, stage names
   in Fitbit's words (`wake`, `light`, `deep`, `rem`; classic `awake`, `restless`, `asleep`);
 - weight → `WeightLog` (Google has no BMI: None), body fat → `BodyFatLog`;
@@ -34,6 +35,8 @@ from service.providers.google_health.fetch import Call, Kind
 from service.providers.google_health.values import Obj
 
 Tables = dict[type[rows.Row], list[rows.Row]]
+# The summary's raw member listing the data types whose scope the person did not grant.
+NOT_GRANTED = "notGranted"
 
 _ACTIVITY_LEVELS = {
     "SEDENTARY": "sedentary_minutes",
@@ -68,6 +71,13 @@ class DayBuilder:
             found = [parse(point, self._value(call, point)) for point in points]
             kind = _POINT_KINDS[call.data_type]
             self.tables.setdefault(kind, []).extend(r for r in found if r.date == self.date)
+
+    def refuse(self, call: Call) -> None:
+        """A summary member the person did not let us read: its fields stay None, and the
+        row's raw names it under `notGranted`."""
+        if self._summary is None:
+            self._summary = {}
+        self._summary_raw.setdefault(NOT_GRANTED, []).append(call.data_type)
 
     def build(self) -> rows.DayData:
         if self._summary is not None:

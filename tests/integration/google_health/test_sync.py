@@ -15,7 +15,13 @@ from sqlalchemy import insert, select, text
 from service import queue
 from service.providers.base import SyncKey
 from service.providers.google_health import values
-from service.providers.google_health.datatypes import SUMMARY_TYPES, SYNCED_TYPES
+from service.providers.google_health.datatypes import (
+    HEALTH_METRICS_SCOPE,
+    SLEEP_SCOPE,
+    SUMMARY_TYPES,
+    SYNCED_TYPES,
+)
+from service.providers.google_health.oauth import DEFAULT_SCOPES
 from service.queue import QUEUE_NAME
 from service.store.models import SyncRequest, SyncStatus
 from tests.integration.google_health.conftest import GoogleStack
@@ -24,11 +30,25 @@ USER = "g-sync-user"
 DAY = dt.date(2026, 11, 20)
 
 
-async def _connected(google: GoogleStack, timezone: str = "UTC") -> None:
+async def _connected(
+    google: GoogleStack, timezone: str = "UTC", grant: list[str] | None = None
+) -> None:
+    """`grant`: the scopes the person leaves ticked on the consent screen (default: all)."""
     await google.create_subscriber()
-    await google.emulator.google.put_user(USER, timezone=timezone)
+    await google.emulator.google.put_user(USER, timezone=timezone, grant_scopes=grant)
     answer = await google.consent(f"ref-{USER}", USER)
     assert answer.status_code == 200, answer.text
+
+
+async def _queue_key(google: GoogleStack, redis: Redis, key: SyncKey) -> None:
+    """A pending sync request and its job, as the webhook would have left them."""
+    async with google.engine.begin() as conn:
+        await conn.execute(
+            insert(SyncRequest).values(
+                provider=key.provider, owner_id=key.owner_id, collection=key.collection, date=DAY
+            )
+        )
+    assert await queue.enqueue_sync(ArqRedis(connection_pool=redis.connection_pool), key)
 
 
 async def _rows(google: GoogleStack, table: str) -> list[dict[str, Any]]:
@@ -140,14 +160,7 @@ async def test_a_key_named_after_a_summary_type_still_syncs_the_summary(
 ) -> None:
     """Keys made before the summary types shared one collection stay in sync_request."""
     await _connected(google)
-    key = SyncKey("google_health", USER, "distance", DAY)
-    async with google.engine.begin() as conn:
-        await conn.execute(
-            insert(SyncRequest).values(
-                provider=key.provider, owner_id=key.owner_id, collection=key.collection, date=DAY
-            )
-        )
-    assert await queue.enqueue_sync(ArqRedis(connection_pool=redis.connection_pool), key)
+    await _queue_key(google, redis, SyncKey("google_health", USER, "distance", DAY))
     await google.run_worker()
     [request] = await _requests(google)
     assert (request.collection, request.status) == ("distance", SyncStatus.SYNCED)
@@ -156,6 +169,40 @@ async def test_a_key_named_after_a_summary_type_still_syncs_the_summary(
     millimetres = sum(int(p["point"]["distance"]["millimeters"]) for p in served)
     assert float(summary["distance_km"]) == pytest.approx(millimetres / 1e6)
     assert summary["steps"] is not None
+
+
+async def test_a_summary_type_whose_scope_was_not_granted_is_left_empty(
+    google: GoogleStack,
+) -> None:
+    # The resting heart rate needs health_metrics_and_measurements; the rest activity.
+    grant = [s for s in DEFAULT_SCOPES if s != HEALTH_METRICS_SCOPE]
+    await _connected(google, grant=grant)
+    start = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
+    await google.emulator.google.add_point(USER, "steps", DAY, start=start)
+    await google.deliver()
+    await google.run_worker()
+    [request] = await _requests(google)
+    assert (request.status, request.last_error) == (SyncStatus.SYNCED, None)
+    [summary] = await _rows(google, "activity_summary")
+    served = await google.emulator.google.day(USER, "steps", DAY)
+    assert summary["steps"] == sum(int(p["point"]["steps"]["count"]) for p in served)
+    assert summary["distance_km"] is not None
+    assert summary["resting_heart_rate"] is None
+    assert summary["raw"]["notGranted"] == ["daily-resting-heart-rate"]
+    # Google did refuse it: the person has a resting heart rate that day.
+    assert await google.emulator.google.day(USER, "daily-resting-heart-rate", DAY)
+
+
+async def test_a_summary_with_no_member_granted_fails_with_the_reason(
+    google: GoogleStack, redis: Redis
+) -> None:
+    await _connected(google, grant=[SLEEP_SCOPE])
+    await _queue_key(google, redis, SyncKey("google_health", USER, "activity-summary", DAY))
+    await google.run_worker()
+    [request] = await _requests(google)
+    assert request.status is SyncStatus.FAILED
+    assert request.last_error.startswith("InsufficientScope")
+    assert await _rows(google, "activity_summary") == []
 
 
 # The tables each synced data type lands in.
