@@ -98,7 +98,11 @@ def check(body: bytes, header: str | None, keys: Keys) -> Refusal | None:
     decoded = decode(header)
     if isinstance(decoded, Refusal):
         return decoded
-    key_id, signature = decoded
+    return check_decoded(body, *decoded, keys)
+
+
+def check_decoded(body: bytes, key_id: int, signature: bytes, keys: Keys) -> Refusal | None:
+    """`check` of a header already taken apart by `decode`."""
     key = keys.get(key_id)
     if key is None:
         return Refusal.UNKNOWN_KEY
@@ -115,17 +119,19 @@ def check(body: bytes, header: str | None, keys: Keys) -> Refusal | None:
 
 
 async def verify(body: bytes, header: str | None, cache: KeysetCache) -> Refusal | None:
-    """`check` against the cached keyset, refetched once when the key id is unknown."""
+    """`check` against the cached keyset, refetched once when the key id is unknown; the
+    header is decoded once, before the keyset is asked for its key id."""
     decoded = decode(header)
     if isinstance(decoded, Refusal):
         return decoded
+    key_id, signature = decoded
     try:
         keys = await cache.keys()
-        if decoded[0] not in keys:
-            keys = await cache.refetch_for(decoded[0])
+        if key_id not in keys:
+            keys = await cache.refetch_for(key_id)
     except KeysetUnavailable:
         return Refusal.KEYSET_UNAVAILABLE
-    return check(body, header, keys)
+    return check_decoded(body, key_id, signature, keys)
 
 
 async def authenticate(
