@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Table, UniqueConstraint, delete, func, tuple_
+from sqlalchemy import Delete, Table, UniqueConstraint, bindparam, delete, func, tuple_
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,15 +122,33 @@ async def _delete_others(
     session: AsyncSession, table: Table, owner: Values, day: DayData, kept: Sequence[Values]
 ) -> int:
     """Delete the owner's rows of `day.date` whose natural key is not among `kept`."""
-    statement = delete(table).where(
-        *(table.c[name] == owner[name] for name in OWNER), table.c.date == day.date
-    )
-    key = [name for name in natural_key(table) if name not in OWNER]
+    key = _kept_key(table)
+    params: Values = {"owner_user_id": owner["user_id"], "owner_provider": owner["provider"]}
+    params["day"] = day.date
     if kept:
-        columns = tuple_(*(table.c[name] for name in key))
-        statement = statement.where(columns.not_in([tuple(v[c] for c in key) for v in kept]))
-    result = await session.execute(statement)
+        params["kept"] = [tuple(v[c] for c in key) if len(key) > 1 else v[key[0]] for v in kept]
+    result = await session.execute(_delete_statement(table, bool(kept)), params)
     return int(getattr(result, "rowcount", 0))
+
+
+def _kept_key(table: Table) -> tuple[str, ...]:
+    return tuple(name for name in natural_key(table) if name not in OWNER)
+
+
+@functools.cache
+def _delete_statement(table: Table, keeping: bool) -> Delete:
+    """Built once per table: the kept keys are one expanding parameter, so a day with many
+    logs costs no expression objects and hits SQLAlchemy's compiled cache."""
+    statement = delete(table).where(
+        table.c.user_id == bindparam("owner_user_id"),
+        table.c.provider == bindparam("owner_provider"),
+        table.c.date == bindparam("day"),
+    )
+    if keeping:
+        columns = [table.c[name] for name in _kept_key(table)]
+        compared = tuple_(*columns) if len(columns) > 1 else columns[0]
+        statement = statement.where(compared.not_in(bindparam("kept", expanding=True)))
+    return statement
 
 
 async def purge_user(session: AsyncSession, user_id: int) -> int:

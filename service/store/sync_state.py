@@ -8,13 +8,25 @@ pending, so the job (or the sweeper) fetches once more.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import Executable
 
 from service.providers.base import SyncKey
 from service.store.models import ProviderAccount, SyncRequest, SyncStatus, User, UserStatus
@@ -46,36 +58,56 @@ class SyncTarget:
 
 async def load(session: AsyncSession, key: SyncKey) -> SyncTarget | None:
     """The request for `key` and the connected account it belongs to, if any."""
-    row = (
-        await session.execute(
-            select(
-                SyncRequest.id,
-                SyncRequest.generation,
-                SyncRequest.synced_generation,
-                SyncRequest.attempts,
-                ProviderAccount.id,
-                User.id,
-                User.status,
-                User.utc_offset_ms,
-                ProviderAccount.refresh_token.is_not(None),
-                func.coalesce(_seconds_since(SyncRequest.pending_since), 0.0),
-            )
-            .outerjoin(
-                ProviderAccount,
-                (ProviderAccount.provider == SyncRequest.provider)
-                & (ProviderAccount.external_id == SyncRequest.owner_id),
-            )
-            .outerjoin(User, User.id == ProviderAccount.user_id)
-            .where(
-                SyncRequest.provider == key.provider,
-                SyncRequest.owner_id == key.owner_id,
-                SyncRequest.collection == key.collection,
-                SyncRequest.date == key.date,
-            )
-        )
-    ).first()
+    row = (await session.execute(_load_statement(), _key_params(key))).first()
     # Ten columns are past SQLAlchemy's typed overloads of select(), so the row's tail is Any.
     return None if row is None else SyncTarget(*typed(tuple[Any, ...], row))
+
+
+# The statements a sync job runs are built once (bound parameters, not values), so each
+# execution skips building expressions and goes straight to SQLAlchemy's compiled cache.
+
+
+def _key_params(key: SyncKey) -> dict[str, Any]:
+    return {
+        "k_provider": key.provider,
+        "k_owner": key.owner_id,
+        "k_collection": key.collection,
+        "k_date": key.date,
+    }
+
+
+def _is_key() -> tuple[ColumnElement[bool], ...]:
+    return (
+        SyncRequest.provider == bindparam("k_provider"),
+        SyncRequest.owner_id == bindparam("k_owner"),
+        SyncRequest.collection == bindparam("k_collection"),
+        SyncRequest.date == bindparam("k_date"),
+    )
+
+
+@functools.cache
+def _load_statement() -> Executable:
+    return (
+        select(
+            SyncRequest.id,
+            SyncRequest.generation,
+            SyncRequest.synced_generation,
+            SyncRequest.attempts,
+            ProviderAccount.id,
+            User.id,
+            User.status,
+            User.utc_offset_ms,
+            ProviderAccount.refresh_token.is_not(None),
+            func.coalesce(_seconds_since(SyncRequest.pending_since), 0.0),
+        )
+        .outerjoin(
+            ProviderAccount,
+            (ProviderAccount.provider == SyncRequest.provider)
+            & (ProviderAccount.external_id == SyncRequest.owner_id),
+        )
+        .outerjoin(User, User.id == ProviderAccount.user_id)
+        .where(*_is_key())
+    )
 
 
 def _seconds_since(moment: QueryableAttribute[Any]) -> ColumnElement[float]:
@@ -84,28 +116,31 @@ def _seconds_since(moment: QueryableAttribute[Any]) -> ColumnElement[float]:
 
 
 async def is_pending(session: AsyncSession, key: SyncKey) -> bool:
-    return bool(
-        await session.scalar(
-            select(literal(True)).where(
-                SyncRequest.provider == key.provider,
-                SyncRequest.owner_id == key.owner_id,
-                SyncRequest.collection == key.collection,
-                SyncRequest.date == key.date,
-                SyncRequest.status == SyncStatus.PENDING,
-            )
-        )
-    )
+    return bool(await session.scalar(_pending_statement(), _key_params(key)))
+
+
+@functools.cache
+def _pending_statement() -> Executable:
+    return select(literal(True)).where(*_is_key(), SyncRequest.status == SyncStatus.PENDING)
 
 
 async def mark_synced(session: AsyncSession, request_id: int, generation: int) -> int | None:
     """Record that `generation` is fetched; return the current generation (maybe newer), or
     None when this generation or a newer one is recorded already (by an overlapping sync)."""
-    done = SyncRequest.generation == generation
-    current = await session.scalar(
+    params = {"request_id": request_id, "fetched": generation}
+    current = await session.scalar(_synced_statement(), params)
+    return None if current is None else int(current)
+
+
+@functools.cache
+def _synced_statement() -> Executable:
+    fetched = bindparam("fetched", type_=SyncRequest.generation.type)
+    done = SyncRequest.generation == fetched
+    return (
         update(SyncRequest)
-        .where(SyncRequest.id == request_id, SyncRequest.synced_generation < generation)
+        .where(SyncRequest.id == bindparam("request_id"), SyncRequest.synced_generation < fetched)
         .values(
-            synced_generation=generation,
+            synced_generation=fetched,
             status=case(
                 (done, literal(SyncStatus.SYNCED, SyncRequest.status.type)),
                 else_=literal(SyncStatus.PENDING, SyncRequest.status.type),
@@ -117,7 +152,6 @@ async def mark_synced(session: AsyncSession, request_id: int, generation: int) -
         )
         .returning(SyncRequest.generation)
     )
-    return None if current is None else int(current)
 
 
 async def record_attempt(session: AsyncSession, request_id: int, error: str) -> int:

@@ -150,6 +150,21 @@ async def test_weight_entries_sharing_a_log_id_are_both_stored(session: AsyncSes
     ]
 
 
+async def test_a_weight_entry_gone_from_one_source_goes_and_the_other_stays(
+    session: AsyncSession,
+) -> None:
+    user_id = await _user(session)
+    name = "fitbit-dotnet/GetWeight.json"
+    tables = records.parse(*examples.DATA[name], examples.load(name))
+    date = examples.DATA[name][1]
+    await _replace(session, user_id, DayData(date, tables))
+    aria = [row for row in tables[rows.WeightLog] if row.source == "Aria"]
+    replaced = await _replace(session, user_id, DayData(date, {rows.WeightLog: aria}))
+    assert replaced == data.Replaced(1, 1)
+    stored = await _stored(session, rows.WeightLog)
+    assert [(row["log_id"], row["source"]) for row in stored] == [(1330991999000, "Aria")]
+
+
 @pytest.mark.parametrize("log_id", [2**63 - 1, 2**63, 2**64 - 1])
 async def test_unsigned_64_bit_log_ids(session: AsyncSession, log_id: int) -> None:
     user_id = await _user(session)
