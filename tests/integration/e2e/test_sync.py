@@ -5,8 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
 from sqlalchemy import select, text
 
+from service import queue
+from service.providers.base import SyncKey
+from service.providers.fitbit.provider import DESCRIPTOR as FITBIT
 from service.store.models import SyncRequest, SyncStatus
 from tests.integration.conftest import Stack
 
@@ -74,15 +79,50 @@ async def _weights_at_fitbit(stack: Stack) -> dict[int, float]:
     return {int(log["logId"]): float(log["weight"]) for log in day.logs}
 
 
-async def test_syncing_twice_yields_the_same_rows(stack: Stack) -> None:
+async def test_syncing_twice_yields_the_same_rows(stack: Stack, redis: Redis) -> None:
+    """A notification of a day that did not change costs one more fetch (the notification
+    bumped the generation, so the job fetches again, once) and updates the same rows in
+    place: same ids and values, `synced_at` moved on, nothing doubled. A job for a key that is
+    already up to date (Redis delivering it again) fetches and writes nothing."""
     await _connect(stack, "TWICE1")
+    await stack.emulator.add_log("TWICE1", "activities", DAY)  # and notifies
+    await _deliver(stack)
+    await stack.run_worker()
+    first = await _day_rows(stack)
+    assert len(first["activity_summary"]) == 1
+    at_fitbit = await stack.emulator.day("TWICE1", "activities", DAY)
+    assert len(first["activity_log"]) == len(at_fitbit.logs) >= 1
+
+    await stack.emulator.reset_counters()
+    key = SyncKey("fitbit", "TWICE1", "activities", DAY)
+    assert await queue.enqueue_sync(ArqRedis(connection_pool=redis.connection_pool), key)
+    await stack.run_worker()  # burst: until the queue is empty
+    assert (await stack.emulator.counters()).calls_total == 0
+    assert await _day_rows(stack) == first  # not written at all: synced_at too
+
     await stack.emulator.notify("TWICE1", "activities", DAY)
     await _deliver(stack)
     await stack.run_worker()
-    before = await _rows(stack, "activity_summary")
-    await stack.emulator.notify("TWICE1", "activities", DAY)
-    await _deliver(stack)
-    await stack.run_worker()
-    after = await _rows(stack, "activity_summary")
-    assert len(before) == 1
-    assert [{**r, "synced_at": None} for r in after] == [{**r, "synced_at": None} for r in before]
+    counters = await stack.emulator.counters()
+    assert counters.calls_by_user == {"TWICE1": FITBIT.calls["activities"]}, counters
+    again = await _day_rows(stack)
+    for table, rows in first.items():
+        # The same rows (ids too: updated, not deleted and inserted again), no more of them.
+        assert [_unsynced(r) for r in again[table]] == [_unsynced(r) for r in rows], table
+        assert all(a["synced_at"] > b["synced_at"] for a, b in zip(again[table], rows, strict=True))
+    async with stack.engine.connect() as conn:
+        [request] = list(await conn.execute(select(SyncRequest)))
+    assert (request.status, request.generation, request.synced_generation) == (
+        SyncStatus.SYNCED,
+        2,
+        2,
+    )
+
+
+async def _day_rows(stack: Stack) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the activities collection's tables, by id."""
+    return {table: await _rows(stack, table) for table in ("activity_summary", "activity_log")}
+
+
+def _unsynced(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "synced_at"}
