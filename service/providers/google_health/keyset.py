@@ -17,7 +17,8 @@ The cache (`KeysetCache`) fetches with the caller's httpx client, keeps the pars
 `ttl` seconds, refetches at most once per `min_refetch_interval` when a signature names a key
 it does not hold (Google rotates keys, reportedly every 30 days: FACTS §8.12), and keeps the
 last good keyset when a fetch fails, so an outage of gstatic never turns away Google's pushes
-signed with keys we already know.
+signed with keys we already know. No lock is held across a fetch: pushes signed with a key we
+hold are verified while a refetch runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import asyncio
 import base64
 import binascii
 import enum
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
+
+log = logging.getLogger(__name__)
 
 DEFAULT_KEYSET_URL = "https://www.gstatic.com/googlehealthapi/webhooks/webhooks_public_keyset.json"
 ECDSA_PUBLIC_KEY_TYPE = "type.googleapis.com/google.crypto.tink.EcdsaPublicKey"
@@ -199,7 +203,13 @@ class KeysetUnavailable(Exception):
 
 
 class KeysetCache:
-    """The parsed keyset, fetched lazily and shared by every request of the process."""
+    """The parsed keyset, fetched lazily and shared by every request of the process.
+
+    No lock is held across the HTTP fetch: a fetch runs as one shared task, and a request
+    verifying a key id we hold never waits for it. Past the TTL the keys held are still used
+    while a refetch runs behind them; only a request that has no key for its key id (none
+    fetched yet, or an unknown id) waits for the fetch, and concurrent ones share it.
+    """
 
     def __init__(
         self,
@@ -216,17 +226,20 @@ class KeysetCache:
         self._keys: dict[int, VerifyingKey] | None = None
         self._fetched_at = 0.0  # last successful fetch
         self._attempted_at: float | None = None  # last attempt, successful or not
-        self._lock = asyncio.Lock()
+        self._inflight: asyncio.Task[None] | None = None
         self.last_error: str | None = None
 
     async def keys(self) -> Keys:
-        """The current keys: fetched when none are held or they are older than the TTL.
+        """The current keys: fetched (and waited for) when none are held; past the TTL, the
+        ones held while a refetch runs behind them.
 
         Raises `KeysetUnavailable` when no keyset was ever fetched, or when the last good one is
         older than `max_stale` (a key Google withdrew must not be trusted for ever).
         """
-        if self._keys is None or self._clock() - self._fetched_at >= self._ttl:
-            await self._fetch(stale=self._keys)
+        if self._keys is None:
+            await self._refresh()
+        elif self._clock() - self._fetched_at >= self._ttl:
+            self._start_fetch()
         return self._current()
 
     def _current(self) -> Keys:
@@ -237,29 +250,33 @@ class KeysetCache:
     async def refetch_for(self, key_id: int) -> Keys:
         """The keys after one refetch for an unknown `key_id`, unless one ran moments ago.
 
-        Concurrent callers share one fetch: whoever waits on the lock finds the key present.
+        Concurrent callers share one fetch; one that comes while it runs waits for it too.
         """
-        async with self._lock:
-            if self._keys is not None and key_id in self._keys:
-                return self._keys
-            last = self._attempted_at
-            if last is None or self._clock() - last >= self._min_refetch:
-                await self._fetch_locked()
+        if self._keys is None or key_id not in self._keys:
+            await self._refresh()
         return self._current()
 
-    async def _fetch(self, *, stale: dict[int, VerifyingKey] | None) -> None:
-        async with self._lock:
-            if self._keys is not stale:  # another request refreshed it while we waited
-                return
-            fresh_enough = self._attempted_at is not None and (
-                self._clock() - self._attempted_at < self._min_refetch
-            )
-            if fresh_enough:
-                return  # a failed fetch moments ago: keep the last good keys, do not hammer
-            await self._fetch_locked()
+    async def _refresh(self) -> None:
+        """Wait for the fetch in flight, or for a new one unless one ran moments ago."""
+        fetch = self._start_fetch()
+        if fetch is not None:
+            # Shielded: a caller that gives up does not cancel the others' fetch.
+            await asyncio.shield(fetch)
 
-    async def _fetch_locked(self) -> None:
+    def _start_fetch(self) -> asyncio.Task[None] | None:
+        """The fetch in flight; a new one unless the last attempt was moments ago (a failed
+        fetch keeps the last good keys, and gstatic is not hammered)."""
+        if self._inflight is not None and not self._inflight.done():
+            return self._inflight
+        last = self._attempted_at
+        if last is not None and self._clock() - last < self._min_refetch:
+            return None
         self._attempted_at = self._clock()
+        self._inflight = asyncio.get_running_loop().create_task(self._fetch(self._attempted_at))
+        self._inflight.add_done_callback(_retrieve)
+        return self._inflight
+
+    async def _fetch(self, attempted_at: float) -> None:
         try:
             response = await self._http.get(self._url, headers={"Accept": "application/json"})
             response.raise_for_status()
@@ -271,4 +288,11 @@ class KeysetCache:
         if not keys:
             self.last_error = "keyset fetch returned no usable key"
             return
-        self._keys, self._fetched_at, self.last_error = keys, self._attempted_at, None
+        self._keys, self._fetched_at, self.last_error = keys, attempted_at, None
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Log a background fetch's unexpected error (a closed client at shutdown), which no
+    request may be waiting for."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("keyset fetch failed: %r", exc)

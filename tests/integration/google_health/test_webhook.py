@@ -167,11 +167,19 @@ async def test_a_rotated_key_is_fetched_once(google: GoogleStack) -> None:
 
 
 async def test_a_keyset_outage_keeps_the_last_good_keys(google: GoogleStack) -> None:
-    await google.create_subscriber()
-    await google.emulator.google.issue_tokens(USER)
-    await _steps(google, 9)
-    await google.deliver()
+    body, headers = await _a_delivered_push(google)
     await google.emulator.google.set_keyset(mode="fail", fail_status=503)
+    fetched = (await google.emulator.google.counters()).keyset_fetches
+    # A key id we do not hold makes the service fetch the keyset, which fails now.
+    unknown = signature.sign(body, 4242, ec.generate_private_key(ec.SECP256R1()))
+    answer = await google.service.post(
+        "/google-health/webhook",
+        content=body,
+        headers={**headers, "x-healthapi-signature": unknown},
+    )
+    assert answer.status_code == 401
+    assert (await google.emulator.google.counters()).keyset_fetches == fetched + 1
+    # The keys fetched before the outage still verify Google's pushes.
     await _steps(google, 10)
     await google.deliver()
     assert await _count(google.engine, Notification) == 2
