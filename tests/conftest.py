@@ -11,12 +11,13 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from service import embedded
@@ -40,23 +41,39 @@ def _server_url() -> str:
     return embedded.start_postgres(LOCAL / "postgres")
 
 
-def _plain(url: str) -> str:
+def plain(url: str) -> str:
     """asyncpg's own URL form (no SQLAlchemy driver suffix)."""
-    return "postgresql://" + async_database_url(url).split("://", 1)[1]
+    return _render(make_url(async_database_url(url)).set(drivername="postgresql"))
 
 
-def _with_database(url: str, name: str) -> str:
-    head, _, tail = url.partition("?")
-    base = head.rsplit("/", 1)[0]
-    return f"{base}/{name}" + (f"?{tail}" if tail else "")
+def with_database(url: str, name: str) -> str:
+    """`url` naming the database `name` instead: the host, port, user and query (a unix socket's
+    `?host=/var/run/postgresql`, say) stay as they are."""
+    return _render(make_url(url).set(database=name))
 
 
-async def _admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect(_plain(url))
+def _render(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+async def admin(url: str, statement: str) -> None:
+    """Run one statement outside a transaction (CREATE DATABASE cannot run in one)."""
+    conn = await asyncpg.connect(plain(url))
     try:
         await conn.execute(statement)
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def scratch_database(server: str, prefix: str) -> AsyncIterator[str]:
+    """A new empty database on the server of `server` (a URL), dropped afterwards: its URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    await admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server, name)
+    finally:
+        await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -64,11 +81,11 @@ def database_url() -> Iterator[str]:
     """A fresh database, migrated to head, for this test run."""
     server = _server_url()
     name = f"fs_test_{secrets.token_hex(4)}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    url = _with_database(server, name)
+    asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
+    url = with_database(server, name)
     migrate.upgrade(async_database_url(url))
     yield url
-    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

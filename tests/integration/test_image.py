@@ -20,8 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from service.settings import async_database_url
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plain, scratch_database
 
 pytestmark = pytest.mark.slow
 
@@ -124,16 +123,8 @@ def _image_layout(tmp_path: Path) -> tuple[Path, Path]:
     return site, workdir
 
 
-async def _admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect("postgresql://" + async_database_url(url).split("://", 1)[1])
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 async def _head(url: str) -> str | None:
-    conn = await asyncpg.connect("postgresql://" + async_database_url(url).split("://", 1)[1])
+    conn = await asyncpg.connect(plain(url))
     try:
         return str(await conn.fetchval("SELECT version_num FROM alembic_version"))
     finally:
@@ -142,10 +133,7 @@ async def _head(url: str) -> str | None:
 
 async def test_migrate_works_from_the_image_layout(database_url: str, tmp_path: Path) -> None:
     site, workdir = _image_layout(tmp_path)
-    name = f"fs_image_{secrets.token_hex(4)}"
-    fresh = database_url.rsplit("/", 1)[0] + f"/{name}"
-    await _admin(database_url, f'CREATE DATABASE "{name}"')
-    try:
+    async with scratch_database(database_url, "fs_image") as fresh:
         env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(site), "DATABASE_URL": fresh}
         code = "import service, sys; print(service.__file__); sys.argv[1:] = ['migrate']; "
         code += "from service.cli import main; sys.exit(main())"
@@ -162,5 +150,3 @@ async def test_migrate_works_from_the_image_layout(database_url: str, tmp_path: 
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(str(site)), "the copied package was not the one used"
         assert await _head(fresh) == await _head(database_url)
-    finally:
-        await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

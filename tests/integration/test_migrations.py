@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,15 +13,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.settings import async_database_url
 from service.store import migrate, models
-from tests.conftest import _admin, _with_database
+from tests.conftest import scratch_database
 
 
 @pytest.fixture
 async def empty_database(database_url: str) -> AsyncIterator[str]:
-    name = f"fs_migrate_{secrets.token_hex(4)}"
-    await _admin(database_url, f'CREATE DATABASE "{name}"')
-    yield async_database_url(_with_database(database_url, name))
-    await _admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(database_url, "fs_migrate") as url:
+        yield async_database_url(url)
 
 
 def _diff(conn: Connection) -> list[Any]:
