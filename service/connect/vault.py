@@ -20,6 +20,7 @@ from redis.exceptions import LockError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service import metrics
 from service.connect import events
 from service.connect.cipher import TokenCipher
 from service.errors import ServiceError
@@ -93,8 +94,8 @@ class Vault:
             if not account.refresh_token:
                 raise ReauthRequired(f"account {account_id} has no refresh token")
             try:
-                refresher = self._refresher(account.provider)
-                grant = await refresher.refresh(self.cipher.decrypt(account.refresh_token))
+                refresh_token = self.cipher.decrypt(account.refresh_token)
+                grant = await self._refresh_grant(account.provider, refresh_token)
             except errors.RefreshConflict:
                 await asyncio.sleep(0.25 * (attempt + 1))
                 continue
@@ -105,6 +106,17 @@ class Vault:
                 await self.store_grant(session, account_id, grant)
             return grant.access_token
         raise errors.ProviderUnavailable("token refresh kept conflicting")
+
+    async def _refresh_grant(self, provider: str, refresh_token: str) -> TokenGrant:
+        """One refresh call, its outcome counted for `/metrics`."""
+        refresher = self._refresher(provider)
+        try:
+            grant = await refresher.refresh(refresh_token)
+        except errors.ProviderError as exc:
+            metrics.token_refreshed(provider, _OUTCOMES.get(type(exc), "error"))
+            raise
+        metrics.token_refreshed(provider, "ok")
+        return grant
 
     def _refresher(self, provider: str) -> Refresher:
         try:
@@ -139,6 +151,13 @@ class Vault:
                 "the provider refused the refresh token",
             )
         log.warning("account %s needs re-authorisation", account.id)
+
+
+_OUTCOMES: dict[type[errors.ProviderError], str] = {
+    errors.InvalidGrant: "invalid_grant",
+    errors.RefreshConflict: "conflict",
+    errors.ProviderUnavailable: "unavailable",
+}
 
 
 def _expiring(account: ProviderAccount) -> bool:

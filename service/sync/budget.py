@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from service import metrics
 from service.providers.base import RateRules
 from service.providers.errors import RateLimited
 from service.providers.ratelimit import RateLimitReading
@@ -159,6 +160,7 @@ class RateBudget:
 
     async def observe(self, provider: str, owner_id: str, reading: RateLimitReading) -> None:
         """Learn what the provider's answer said about the user's budget."""
+        metrics.rate_budget_seen(provider, reading.remaining)
         now = self.clock()
         args = [now, reading.remaining, now + reading.reset_seconds, reading.limit or 0]
         await self._run(

@@ -15,8 +15,6 @@ import httpx
 import pytest
 from arq import Retry
 from arq.worker import func
-from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,21 +26,8 @@ from service.sync.context import WorkerDeps
 from service.sync.telemetry import Telemetry, count_sync_requests, refresh_gauges
 from service.sync.worker import create_worker
 from tests.integration import processes
+from tests.integration.scrape import Samples, local, parse, value
 from tests.integration.test_webhook import encode, item, post_signed
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def parse(text: str) -> Samples:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 async def scrape(api: httpx.AsyncClient) -> Samples:
@@ -105,7 +90,7 @@ async def test_worker_gauges_count_sync_requests_and_the_queue(
         await refresh_gauges(pool)
     finally:
         await pool.aclose(close_connection_pool=True)
-    samples = parse(generate_latest(REGISTRY).decode())
+    samples = local()
     assert value(samples, "fitbit_subscriber_sync_requests", status="pending") == 3
     assert value(samples, "fitbit_subscriber_sync_requests", status="failed") == 1
     assert value(samples, "fitbit_subscriber_queue_depth") == 1
@@ -117,7 +102,7 @@ async def test_gauges_say_unknown_when_no_count_is_fresh(settings: Settings, red
         await refresh_gauges(pool)
     finally:
         await pool.aclose(close_connection_pool=True)
-    samples = parse(generate_latest(REGISTRY).decode())
+    samples = local()
     assert math.isnan(value(samples, "fitbit_subscriber_sync_requests", status="pending"))
 
 
@@ -149,7 +134,7 @@ async def test_jobs_are_counted_by_outcome_and_timed(
         max_tries=2,
         handle_signals=False,
     )
-    before = parse(generate_latest(REGISTRY).decode())
+    before = local()
     pool = queue.connect(settings.redis_url)
     try:
         for name in ("t_ok", "t_boom", "t_flaky"):
@@ -158,7 +143,7 @@ async def test_jobs_are_counted_by_outcome_and_timed(
     finally:
         await worker.close()
         await pool.aclose(close_connection_pool=True)
-    after = parse(generate_latest(REGISTRY).decode())
+    after = local()
 
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)

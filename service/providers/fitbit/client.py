@@ -26,7 +26,8 @@ from typing import Any
 
 import httpx
 
-from service.providers import errors
+from service.providers import calls, errors
+from service.providers.fitbit import PROVIDER
 from service.providers.ratelimit import RateLimitReading
 
 Observe = Callable[[RateLimitReading], Awaitable[None]]
@@ -42,11 +43,7 @@ class FitbitClient:
 
     async def get(self, path: str, *, token: str, observe: Observe | None = None) -> Any:
         """The JSON body of `GET {api_url}{path}`, or the error its answer means."""
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        try:
-            response = await self.http.get(f"{self.api_url}{path}", headers=headers)
-        except httpx.RequestError as exc:
-            raise errors.ProviderUnavailable(f"GET {path}: {type(exc).__name__}") from None
+        response = await self.send("GET", path, token=token, headers={"Accept": "application/json"})
         reading = rate_limit(response)
         if reading is not None and observe is not None:
             await observe(reading)
@@ -55,6 +52,19 @@ class FitbitClient:
             return response.json()
         except ValueError:
             raise errors.ProviderUnavailable(f"GET {path}: answer is not JSON") from None
+
+    async def send(
+        self, method: str, path: str, *, token: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """The raw answer, counted for `/metrics`; no answer at all is `ProviderUnavailable`."""
+        headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        try:
+            response = await self.http.request(method, f"{self.api_url}{path}", headers=headers)
+        except httpx.RequestError as exc:
+            calls.record(PROVIDER, method, path, "error")
+            raise errors.ProviderUnavailable(f"{method} {path}: {type(exc).__name__}") from None
+        calls.record(PROVIDER, method, path, response.status_code)
+        return response
 
 
 def rate_limit(response: httpx.Response) -> RateLimitReading | None:

@@ -84,14 +84,8 @@ class SubscriptionApi:
     async def _send(
         self, method: str, path: str, token: str, observe: Observe | None
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        if self.subscriber_id:
-            headers["X-Fitbit-Subscriber-Id"] = self.subscriber_id
-        url = f"{self.client.api_url}{path}"
-        try:
-            response = await self.client.http.request(method, url, headers=headers)
-        except httpx.RequestError as exc:
-            raise errors.ProviderUnavailable(f"{method} {path}: {type(exc).__name__}") from None
+        headers = {"X-Fitbit-Subscriber-Id": self.subscriber_id} if self.subscriber_id else {}
+        response = await self.client.send(method, path, token=token, headers=headers)
         reading = rate_limit(response)
         if reading is not None and observe is not None:
             await observe(reading)

@@ -27,7 +27,8 @@ from typing import Any
 
 import httpx
 
-from service.providers import errors
+from service.providers import calls, errors
+from service.providers.google_health import PROVIDER
 from service.providers.ratelimit import RateLimitReading
 
 Observe = Callable[[RateLimitReading], Awaitable[None]]
@@ -86,11 +87,14 @@ class GoogleHealthClient:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in (params or {}).items()}
         try:
-            return await self.http.request(
+            response = await self.http.request(
                 method, f"{self.api_url}{path}", headers=headers, params=query, json=json
             )
         except httpx.RequestError as exc:
+            calls.record(PROVIDER, method, path, "error")
             raise errors.ProviderUnavailable(f"{method} {path}: {type(exc).__name__}") from None
+        calls.record(PROVIDER, method, path, response.status_code)
+        return response
 
 
 def raise_for_status(response: httpx.Response, what: str) -> None:

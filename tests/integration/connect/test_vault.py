@@ -21,8 +21,10 @@ from service.settings import Settings
 from service.store.models import AccountEvent, ProviderAccount, User, UserStatus
 from tests.conftest import ROOT
 from tests.integration.conftest import Stack
+from tests.integration.scrape import Moved
 
 EIGHT_HOURS = 8 * 3600
+REFRESHES = "fitbit_subscriber_token_refreshes_total"
 
 
 async def _connected_account(stack: Stack, fitbit_user: str) -> int:
@@ -46,9 +48,11 @@ async def test_expired_token_is_refreshed_once(stack: Stack) -> None:
     old = await stack.connector.vault.access_token(account)
     await stack.emulator.advance_clock(EIGHT_HOURS + 60)
     await _expire_locally(stack, account)
+    moved = Moved()
     new = await stack.connector.vault.access_token(account)
     assert new != old
     assert (await stack.emulator.counters()).token_refreshes == 1
+    assert moved(REFRESHES, provider="fitbit", outcome="ok") == 1
     accounts = stack.connector.provider("fitbit").accounts
     grant = TokenGrant(new, None, 3600, frozenset({"profile"}), "EXPIRE")
     identity = await accounts.identify(grant)  # the new token works
@@ -70,8 +74,10 @@ async def test_refused_refresh_token_requires_reauthorisation(stack: Stack) -> N
     account = await _connected_account(stack, "REVOKE")
     await stack.emulator.revoke_user("REVOKE")
     await _expire_locally(stack, account)
+    moved = Moved()
     with pytest.raises(ReauthRequired):
         await stack.connector.vault.access_token(account)
+    assert moved(REFRESHES, provider="fitbit", outcome="invalid_grant") == 1
     async with stack.engine.connect() as conn:
         user = (await conn.execute(select(User))).one()
         events = [

@@ -28,6 +28,7 @@ from service.store import data, models
 from service.store.db import session_factory
 from service.sync.budget import BudgetPolicy, Priority, RateBudget
 from tests import examples
+from tests.integration.scrape import Moved
 
 NOW = dt.datetime(2024, 3, 10, 18, 15, tzinfo=dt.UTC)  # 10:15 in Los Angeles
 DAY = dt.date(2024, 3, 9)
@@ -222,6 +223,24 @@ async def test_a_429_from_fitbit_spends_the_budget(
     with pytest.raises(errors.RateLimited):
         await sync("sleep", token)  # refused by the budget: Fitbit is not asked again
     assert (await control.counters()).rate_limited_total == 1
+
+
+async def test_calls_and_budget_readings_are_counted_for_metrics(
+    control: EmulatorControl, token: str, sync: Sync
+) -> None:
+    moved = Moved()
+    await sync("activities", token)
+    await control.configure(rate_limit_per_hour=0)
+    with pytest.raises(errors.RateLimited):
+        await sync("sleep", token)
+
+    calls = "fitbit_subscriber_provider_calls_total"
+    summary = "GET /1/user/{id}/activities/date/{date}.json"
+    assert moved(calls, provider="fitbit", endpoint=summary, status="200") == 1
+    sleep = "GET /1.2/user/{id}/sleep/date/{date}.json"
+    assert moved(calls, provider="fitbit", endpoint=sleep, status="429") == 1
+    assert moved("fitbit_subscriber_rate_limited_total", provider="fitbit") == 1
+    assert moved("fitbit_subscriber_rate_budget_remaining_count", provider="fitbit") == 3
 
 
 async def test_5xx_is_transient(control: EmulatorControl, token: str, sync: Sync) -> None:
