@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.connect import events, onboarding
 from service.connect.cipher import TokenCipher
-from service.connect.vault import Vault
+from service.connect.vault import Vault, forget_tokens
 from service.errors import ServiceError
 from service.providers import errors
 from service.providers.base import Provider, Subscriptions
@@ -163,11 +163,7 @@ class Connector:
         await self._leave_provider(account)
         async with self.sessions.begin() as session:
             await session.execute(delete(Subscription).where(Subscription.account_id == account.id))
-            await session.execute(
-                update(ProviderAccount)
-                .where(ProviderAccount.id == account.id)
-                .values(access_token=None, refresh_token=None, access_expires_at=None)
-            )
+            await forget_tokens(session, ProviderAccount.id == account.id)
             events.record(session, account.user_id, account.provider, "retired", detail)
 
     def granted(self, account: ProviderAccount) -> list[str]:
@@ -286,11 +282,7 @@ async def forget(
     also delete the person's health rows (`PURGE_DATA_ON_DISCONNECT`)."""
     accounts = select(ProviderAccount.id).where(ProviderAccount.user_id == user_id)
     await session.execute(delete(Subscription).where(Subscription.account_id.in_(accounts)))
-    await session.execute(
-        update(ProviderAccount)
-        .where(ProviderAccount.user_id == user_id)
-        .values(access_token=None, refresh_token=None, access_expires_at=None)
-    )
+    await forget_tokens(session, ProviderAccount.user_id == user_id)
     await session.execute(
         update(User).where(User.id == user_id).values(status=UserStatus.DISCONNECTED)
     )

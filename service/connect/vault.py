@@ -17,7 +17,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import metrics
@@ -133,11 +133,7 @@ class Vault:
 
     async def _require_reauth(self, account: ProviderAccount) -> None:
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(ProviderAccount)
-                .where(ProviderAccount.id == account.id)
-                .values(access_token=None, refresh_token=None, access_expires_at=None)
-            )
+            await forget_tokens(session, ProviderAccount.id == account.id)
             await session.execute(
                 update(User)
                 .where(User.id == account.user_id, User.status == UserStatus.ACTIVE)
@@ -163,3 +159,13 @@ _OUTCOMES: dict[type[errors.ProviderError], str] = {
 def _expiring(account: ProviderAccount) -> bool:
     expires = account.access_expires_at
     return expires is None or expires - REFRESH_MARGIN <= dt.datetime.now(dt.UTC)
+
+
+async def forget_tokens(session: AsyncSession, accounts: ColumnElement[bool]) -> None:
+    """Drop the tokens of the accounts the condition selects: nothing is fetched for them, nor
+    revoked, until the person connects again."""
+    await session.execute(
+        update(ProviderAccount)
+        .where(accounts)
+        .values(access_token=None, refresh_token=None, access_expires_at=None)
+    )
