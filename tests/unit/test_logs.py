@@ -163,6 +163,19 @@ def test_access_line_becomes_fields_and_probes_are_quiet() -> None:
     assert record.__dict__["status"] == 404
 
 
+def test_an_access_line_path_is_redacted_in_the_message_and_its_field() -> None:
+    record = _access("/fitbit/callback?code=7b64c4b088b9c841&state=s1", 302)
+    assert logs.AccessFields().filter(record)
+    assert logs.RedactSecrets(["s3cr3t-value"]).filter(record)
+    event = json.loads(logs.JsonFormatter().format(record))
+    assert "7b64c4b088b9c841" not in json.dumps(event)
+    assert event["path"] == f"/fitbit/callback?code={logs.REDACTED}&state=s1"
+    assert event["message"] == (
+        f'127.0.0.1:5000 - "GET /fitbit/callback?code={logs.REDACTED}&state=s1 HTTP/1.1" 302'
+    )
+    assert "access_path" not in event
+
+
 def test_secret_values_include_each_rotation_key() -> None:
     settings = Settings(
         _env_file=None,
