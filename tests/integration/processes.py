@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from pydantic import SecretStr
 
+from service import embedded
 from service.settings import Settings
 from tests.conftest import ROOT
 
@@ -70,6 +73,25 @@ def wait_healthy(process: subprocess.Popen[bytes], url: str, output: Path) -> No
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {STARTUP_TIMEOUT} s")
+
+
+@dataclass(frozen=True)
+class Serving:
+    process: subprocess.Popen[bytes]
+    url: str
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, output: Path, *, workers: int = 1, **extra_env: str
+) -> AsyncIterator[Serving]:
+    """`fitbit-subscriber serve` on a free loopback port, once its /healthz answers."""
+    port = embedded.free_port()
+    args = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers))
+    url = f"http://127.0.0.1:{port}"
+    with running(*args, env=service_env(settings, **extra_env), output=output) as process:
+        await asyncio.to_thread(wait_healthy, process, f"{url}/healthz", output)
+        yield Serving(process, url)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int:

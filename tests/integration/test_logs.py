@@ -17,7 +17,6 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service import embedded
 from service.settings import Settings
 from tests.conftest import CLIENT_SECRET, TOKEN_KEY, VERIFICATION_CODE
 from tests.integration import processes
@@ -61,16 +60,11 @@ def _events(output: Path) -> list[dict[str, Any]]:
 async def test_serve_logs_json_with_request_ids_and_no_secret(
     settings: Settings, db: AsyncEngine, redis: Redis, tmp_path: Path
 ) -> None:
-    port = embedded.free_port()
     output = tmp_path / "serve.log"
-    args = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
-    env = processes.service_env(settings, LOG_LEVEL="DEBUG")
-    url = f"http://127.0.0.1:{port}"
-    with processes.running(*args, env=env, output=output) as process:
-        await asyncio.to_thread(processes.wait_healthy, process, f"{url}/healthz", output)
-        async with httpx.AsyncClient(base_url=url) as api:
+    async with processes.serving(settings, output, LOG_LEVEL="DEBUG") as served:
+        async with httpx.AsyncClient(base_url=served.url) as api:
             signatures, traced = await _traffic(api)
-        assert await asyncio.to_thread(processes.stop, process) == 0
+        assert await asyncio.to_thread(processes.stop, served.process) == 0
 
     text = output.read_text()
     for secret in [CLIENT_SECRET, VERIFICATION_CODE, TOKEN_KEY, JWT, *signatures]:

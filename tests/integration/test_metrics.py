@@ -197,20 +197,16 @@ async def test_several_api_processes_share_one_metrics_endpoint(
     shared = tmp_path / "prometheus"
     shared.mkdir()
     (shared / "counter_999999.db").write_bytes(b"a previous run's counts")
-    port = embedded.free_port()
     output = tmp_path / "serve.log"
-    args = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
-    env = processes.service_env(settings, PROMETHEUS_MULTIPROC_DIR=str(shared))
-    url = f"http://127.0.0.1:{port}"
     # A connection per request, so both processes take some of them.
     fresh = httpx.Limits(max_keepalive_connections=0)
-    with processes.running(*args, env=env, output=output) as process:
-        await asyncio.to_thread(processes.wait_healthy, process, f"{url}/healthz", output)
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    async with processes.serving(settings, output, workers=2, **env) as served:
         assert not (shared / "counter_999999.db").exists(), "a previous run's file was kept"
-        async with httpx.AsyncClient(base_url=url, limits=fresh) as api:
+        async with httpx.AsyncClient(base_url=served.url, limits=fresh) as api:
             sent = await _until_both_count(api, shared)
             scrapes = [await scrape(api) for _ in range(6)]
-        assert await asyncio.to_thread(processes.stop, process) == 0
+        assert await asyncio.to_thread(processes.stop, served.process) == 0
     received = "fitbit_subscriber_notifications_received_total"
     totals = [value(s, received, provider="fitbit", collection="activities") for s in scrapes]
     # Whichever process answers a scrape, it reports both processes' counts.

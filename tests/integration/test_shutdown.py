@@ -92,16 +92,11 @@ async def _recorded(engine: AsyncEngine) -> dict[str, int]:
 async def test_api_answers_what_it_accepted_then_exits_0(
     settings: Settings, db: AsyncEngine, redis: Redis, tmp_path: Path
 ) -> None:
-    port = embedded.free_port()
     output = tmp_path / "serve.log"
-    args = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
-    env = processes.service_env(settings)
-    with processes.running(*args, env=env, output=output) as process:
-        url = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(processes.wait_healthy, process, f"{url}/healthz", output)
-        statuses = await _storm_and_terminate(url, process)
+    async with processes.serving(settings, output) as served:
+        statuses = await _storm_and_terminate(served.url, served.process)
         started = time.monotonic()
-        code = await asyncio.to_thread(process.wait, EXIT_WITHIN)
+        code = await asyncio.to_thread(served.process.wait, EXIT_WITHIN)
         took = time.monotonic() - started
 
     accepted = {owner for owner, status in statuses.items() if status == 204}

@@ -41,14 +41,19 @@ BAD_CONNECTIONS: list[tuple[Any, int, str]] = [
 ]
 
 
-async def test_bad_connection_documents(v1: httpx.AsyncClient) -> None:
-    for document, status, pointer in BAD_CONNECTIONS:
-        answer = await send(v1, "POST", "/v1/connections", document)
+async def _refused(v1: httpx.AsyncClient, path: str, cases: list[tuple[Any, int, str]]) -> None:
+    """Each document POSTed to `path` gets its status, and an error names its member."""
+    for document, status, pointer in cases:
+        answer = await send(v1, "POST", path, document)
         assert answer.status_code == status, (document, answer.text)
         problems = answer.json()["errors"]
         assert {p["status"] for p in problems} == {str(status)}
         pointers = [p.get("source", {}).get("pointer") for p in problems]
         assert pointer in pointers, (document, problems)
+
+
+async def test_bad_connection_documents(v1: httpx.AsyncClient) -> None:
+    await _refused(v1, "/v1/connections", BAD_CONNECTIONS)
 
 
 NOT_DOCUMENTS: list[tuple[bytes, str | None, int]] = [
@@ -250,13 +255,7 @@ BAD_BACKFILLS: list[tuple[Any, int, str]] = [
 
 async def test_bad_backfill_documents(v1: httpx.AsyncClient, db: AsyncEngine) -> None:
     user = await rows.user(db, "BACKDOC1")
-    for document, status, pointer in BAD_BACKFILLS:
-        answer = await send(v1, "POST", f"/v1/users/{user}/backfills", document)
-        assert answer.status_code == status, (document, answer.text)
-        problems = answer.json()["errors"]
-        assert {p["status"] for p in problems} == {str(status)}
-        pointers = [p.get("source", {}).get("pointer") for p in problems]
-        assert pointer in pointers, (document, problems)
+    await _refused(v1, f"/v1/users/{user}/backfills", BAD_BACKFILLS)
     async with db.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(Backfill)) == 0
 
