@@ -16,6 +16,7 @@ from typing import cast as typed
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Table,
     bindparam,
     case,
     cast,
@@ -204,3 +205,23 @@ async def reopen_failed(
         )
     )
     return [SyncKey(*row) for row in rows]
+
+
+async def schedule_pending(
+    session: AsyncSession, schedule: list[tuple[SyncKey, float]], now: float
+) -> None:
+    """Stamp each key's `pending_since` with when its job is due (`now` + its offset), as a
+    backfill does, so the sweeper takes a key paced hours ahead for lost only once it is
+    overdue instead of filling every sweep with it."""
+    if not schedule:
+        return
+    # The table, not the entity: one UPDATE over many parameter sets (the ORM would want
+    # primary keys for that).
+    table = typed(Table, SyncRequest.__table__)
+    await session.execute(
+        update(table).where(*_is_key()).values(pending_since=bindparam("due")),
+        [
+            {**_key_params(key), "due": dt.datetime.fromtimestamp(now + offset, dt.UTC)}
+            for key, offset in schedule
+        ],
+    )

@@ -274,8 +274,11 @@ async def _retry(
         keys = await sync_state.reopen_failed(
             session, owner_id=owner, collection=args.collection, since=since
         )
-    # Paced and at backfill priority, like a backfill: a retry of many must not starve live work.
-    schedule = backfills.schedule(keys, calls_per_hour, time.time())
+        # Paced and at backfill priority, like a backfill: retrying many must not starve live
+        # work, and a key due in hours is not lost in the meantime.
+        now = time.time()
+        schedule = backfills.schedule(keys, calls_per_hour, now)
+        await sync_state.schedule_pending(session, schedule, now)
     await queue.enqueue_backfill(clients.redis, schedule)
     print(f"queued {len(keys)} failed sync requests again")
     return 0

@@ -7,10 +7,12 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select
 
 from service.api import clients, scopes
 from service.settings import Settings
@@ -32,6 +34,7 @@ def _env(settings: Settings) -> dict[str, str]:
         "DATABASE_URL": settings.database,
         "REDIS_URL": settings.redis_url,
         "LOG_FORMAT": "text",
+        "RATE_BUDGET_RESERVE": str(settings.rate_budget_reserve),
     }
 
 
@@ -184,6 +187,34 @@ async def test_resume_and_retry_fetch_only_what_failed(stack: Stack) -> None:
     status, out, err = await cli(settings, "backfill", "status", backfill_id := "1")
     assert f"{backfill_id}\tdone\t" in out
     assert "4/4 done (100%)" in out
+
+
+async def test_retried_keys_are_pending_from_when_they_are_due(stack: Stack) -> None:
+    # One backfill call per hour: the second key is due after the next hour's reset, the
+    # third an hour later; the sweeper must not take them for lost before then.
+    settings = _settings(stack, rate_budget_reserve=149)
+    days = [LAST - dt.timedelta(days=n) for n in range(3)]
+    async with stack.engine.begin() as conn:
+        await conn.execute(
+            insert(SyncRequest),
+            [
+                {"provider": "fitbit", "owner_id": "RETRY1", "collection": "sleep", "date": d}
+                | {"status": SyncStatus.FAILED, "pending_since": None, "last_error": "502"}
+                for d in days
+            ],
+        )
+    started = time.time()
+    status, out, err = await cli(settings, "sync", "retry")
+    assert status == 0, err
+    assert out.strip() == "queued 3 failed sync requests again"
+
+    found = await _requests(stack, "RETRY1")
+    assert {r.status for r in found} == {SyncStatus.PENDING}
+    due = sorted(r.pending_since.timestamp() for r in found if r.pending_since is not None)
+    assert len(due) == 3
+    reset = (started // 3600 + 1) * 3600
+    assert due[0] == pytest.approx(started, abs=10)
+    assert due[1:] == [pytest.approx(reset + 1, abs=10), pytest.approx(reset + 3601, abs=10)]
 
 
 async def test_live_notifications_run_before_a_large_backfill(stack: Stack) -> None:
