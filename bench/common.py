@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,7 +166,17 @@ class WrkResult:
     latency_p99_ms: float
 
 
-def wrk(port: int, bodies: Path, *, seconds: int, connections: int, threads: int = 2) -> WrkResult:
+def wrk(
+    port: int,
+    bodies: Path,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int = 2,
+    webhook: Mapping[str, str] | None = None,
+) -> WrkResult:
+    """wrk cycling through `bodies`; `webhook`: WEBHOOK_PATH, SIGNATURE_HEADER and AUTHORIZATION
+    for `wrk_bodies.lua` (Fitbit's webhook when None)."""
     binary = shutil.which("wrk")
     if binary is None:
         raise SystemExit(
@@ -177,7 +187,7 @@ def wrk(port: int, bodies: Path, *, seconds: int, connections: int, threads: int
     command += ["-s", str(script), f"http://127.0.0.1:{port}/fitbit/webhook"]
     output = subprocess.run(  # noqa: S603
         command,
-        env={**os.environ, "BODIES_FILE": str(bodies)},
+        env={**os.environ, **(webhook or {}), "BODIES_FILE": str(bodies)},
         capture_output=True,
         text=True,
         timeout=seconds + 60,

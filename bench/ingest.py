@@ -14,7 +14,7 @@ import os
 import random
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +79,13 @@ class Measured:
     peak_rss: int
 
 
-def measure(server: Server, bodies: Path, seconds: int, connections: int) -> Measured:
+def measure(
+    server: Server,
+    bodies: Path,
+    seconds: int,
+    connections: int,
+    webhook: Mapping[str, str] | None = None,
+) -> Measured:
     peak = [server.rss_bytes()]
     done = threading.Event()
 
@@ -90,7 +96,7 @@ def measure(server: Server, bodies: Path, seconds: int, connections: int) -> Mea
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        result = wrk(server.port, bodies, seconds=seconds, connections=connections)
+        result = wrk(server.port, bodies, seconds=seconds, connections=connections, webhook=webhook)
     finally:
         done.set()
         sampler.join()
@@ -102,30 +108,35 @@ TARGETS = {"distinct keys, 3 items": 0.10, "hot keys, 3 items": 0.08}
 
 def run(seconds: int = 5, connections: int = 64, workers: int = 2) -> list[Figure]:
     if shutil.which("wrk") is None:
-        return [_skipped()]
+        return [skipped()]
     bodies = shapes(random.Random(20261121))
     with fresh_database() as database_url:
         env = service_env(database_url, workers)
-        baseline = _bench(bare_command(workers), {}, bodies, seconds, connections, "ingest-bare")
-        service = _bench(service_command(workers), env, bodies, seconds, connections, "ingest")
+        baseline = measure_shapes(
+            bare_command(workers), {}, bodies, seconds, connections, "ingest-bare"
+        )
+        service = measure_shapes(
+            service_command(workers), env, bodies, seconds, connections, "ingest"
+        )
     load = f"wrk, {connections} connections, {seconds} s per shape, {workers} uvicorn workers"
-    return [_figure(shape, base, service[shape], load) for shape, base in baseline.items()]
+    return [figure(shape, base, service[shape], load) for shape, base in baseline.items()]
 
 
-def _bench(
+def measure_shapes(
     command: Callable[[int], list[str]],
     env: dict[str, str],
     bodies: dict[str, Path],
     seconds: int,
     connections: int,
     name: str,
+    webhook: Mapping[str, str] | None = None,
 ) -> dict[str, Measured]:
     results = {}
     port = embedded.free_port()
     with serving(command(port), env, port, name) as server:
         for shape, path in bodies.items():
-            wrk(port, path, seconds=1, connections=connections)  # warm-up
-            results[shape] = measure(server, path, seconds, connections)
+            wrk(port, path, seconds=1, connections=connections, webhook=webhook)  # warm-up
+            results[shape] = measure(server, path, seconds, connections, webhook)
     return results
 
 
@@ -160,12 +171,20 @@ def service_env(database_url: str, workers: int) -> dict[str, str]:
 
 
 def _items(shape: str) -> int:
-    return 50 if "50" in shape else 3
+    """Notifications per request, as the shape's name says ("..., 3 items")."""
+    return int(shape.rsplit(", ", 1)[-1].split()[0])
 
 
-def _figure(shape: str, base: Measured, service: Measured, load: str) -> Figure:
+def figure(
+    shape: str,
+    base: Measured,
+    service: Measured,
+    load: str,
+    targets: Mapping[str, float] = TARGETS,
+    title: str = "ingest throughput",
+) -> Figure:
     ratio = service.result.requests_per_second / max(base.result.requests_per_second, 1e-9)
-    target, met = at_least(ratio, TARGETS[shape]) if shape in TARGETS else ("", None)
+    target, met = at_least(ratio, targets[shape]) if shape in targets else ("", None)
     failures = service.result.non_2xx + service.result.errors
     detail = (
         f"{load}; service {service.result.requests_per_second:.0f} req/s "
@@ -179,7 +198,7 @@ def _figure(shape: str, base: Measured, service: Measured, load: str) -> Figure:
             f"(bare app {base.result.requests_per_second:.0f} req/s under the same wrk)"
         )
     return Figure(
-        f"ingest throughput, {shape}",
+        f"{title}, {shape}",
         ratio,
         "ratio",
         target,
@@ -189,7 +208,7 @@ def _figure(shape: str, base: Measured, service: Measured, load: str) -> Figure:
     )
 
 
-def _skipped() -> Figure:
+def skipped() -> Figure:
     return Figure(
         "ingest throughput",
         float("nan"),

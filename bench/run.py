@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import freshness, ingest, latency, sync
+from bench import freshness, google, ingest, latency, sync
 from bench.common import Figure
 
 RESULTS = Path(__file__).with_name("results")
@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[set[str]], list[Figure]]] = {
     "ingest": lambda names: ingest.run(),
     "latency": lambda names: latency.run(),
     "freshness": lambda names: freshness.run(),
+    "google": lambda names: google.run(),
 }
 
 

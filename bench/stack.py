@@ -1,7 +1,11 @@
 """The whole service as it runs in production, on loopback: the Fitbit emulator, the API
 (`fitbit-subscriber serve`) and arq workers (`fitbit-subscriber worker`) as their own processes,
 on a fresh database and the benchmarks' Redis database; people connected through the real
-OAuth flow (consent at the emulator, our callback, subscriptions)."""
+OAuth flow (consent at the emulator, our callback, subscriptions).
+
+With `Options(google=True)` the service runs the Google Health provider instead, against the
+emulator's Google mode: its preset AUTOMATIC subscriber pushes to our
+`/google-health/webhook`, and people connect through Google's OAuth flow."""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from bench.common import (
 )
 from service import embedded
 from service.connect.runtime import open_connector
+from service.emulator.google.config import GoogleConfig
 from service.emulator.testing import EmulatorControl
 from service.settings import Settings
 
@@ -42,6 +47,8 @@ class Options:
     # How long the emulator holds a notification to share a POST; 0 pushes each at once.
     batch_window_ms: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The Google Health provider alone, against the emulator's Google mode.
+    google: bool = False
 
 
 @dataclass
@@ -103,6 +110,7 @@ def processes(options: Options, name: str) -> Iterator[Processes]:
             "LOG_LEVEL": "WARNING",
             "EMULATOR_SUBSCRIBER_URL": f"{api}/fitbit/webhook",
             "EMULATOR_BATCH_WINDOW_MS": str(options.batch_window_ms),
+            **(google_env(api, emulator, options.batch_window_ms) if options.google else {}),
             **options.extra_env,
         }
         emulator_command = ["-m", "service.cli", "emulator", "--port", str(emulator_port)]
@@ -119,6 +127,29 @@ def processes(options: Options, name: str) -> Iterator[Processes]:
                 flush_redis()
 
 
+GOOGLE = GoogleConfig()  # the emulator's defaults; the service is configured to match
+
+
+def google_env(api: str, emulator: str, batch_window_ms: int) -> dict[str, str]:
+    """The service's GOOGLE_HEALTH_* settings pointed at the emulator, which reads the same
+    names (and its EMULATOR_GOOGLE_* knobs) from the same environment."""
+    return {
+        "ENABLED_PROVIDERS": "google_health",
+        "GOOGLE_HEALTH_CLIENT_ID": GOOGLE.client_id,
+        "GOOGLE_HEALTH_CLIENT_SECRET": GOOGLE.client_secret,
+        "GOOGLE_HEALTH_REDIRECT_URI": f"{api}/google-health/callback",
+        "GOOGLE_HEALTH_WEBHOOK_SECRET": GOOGLE.webhook_secret,
+        "GOOGLE_HEALTH_PROJECT_NUMBER": GOOGLE.project_number,
+        "GOOGLE_HEALTH_API_URL": emulator,
+        "GOOGLE_HEALTH_AUTHORIZE_URL": f"{emulator}/o/oauth2/v2/auth",
+        "GOOGLE_HEALTH_TOKEN_URL": f"{emulator}/token",
+        "GOOGLE_HEALTH_REVOKE_URL": f"{emulator}/revoke",
+        "GOOGLE_HEALTH_KEYSET_URL": f"{emulator}{GOOGLE.keyset_path}",
+        "EMULATOR_GOOGLE_SUBSCRIBER_URL": f"{api}/google-health/webhook",
+        "EMULATOR_GOOGLE_BATCH_WINDOW_MS": str(batch_window_ms),
+    }
+
+
 @dataclass
 class Stack:
     """What a scenario talks to: the emulator's control API and our database."""
@@ -126,7 +157,7 @@ class Stack:
     processes: Processes
     control: EmulatorControl
     db: asyncpg.Pool
-    users: dict[str, int] = field(default_factory=dict)  # Fitbit user id -> our user id
+    users: dict[str, int] = field(default_factory=dict)  # provider user id -> our user id
 
     async def connect(self, fitbit_users: list[str], timezone: str = "UTC") -> None:
         """Each person consents at the emulator and comes back through our callback."""
@@ -150,6 +181,29 @@ class Stack:
                 self.users[user] = int(answer["user_id"])
 
             await asyncio.gather(*(one(user) for user in fitbit_users))
+
+    async def connect_google(self, health_users: list[str], timezone: str = "UTC") -> None:
+        """Each person consents at the emulated Google and comes back through our callback
+        (no subscription calls: the AUTOMATIC subscriber covers everyone)."""
+        for user in health_users:
+            await self.control.google.put_user(user, timezone=timezone)
+        limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        settings = self.processes.settings()
+        async with (
+            open_connector(settings) as connector,
+            httpx.AsyncClient(timeout=30) as browser,
+        ):
+
+            async def one(user: str) -> None:
+                async with limit:
+                    asked = await connector.ask(f"bench-{user}", None, "google_health")
+                    consent = await browser.get(f"{asked.url}&login_hint={user}")
+                    answer = (await browser.get(consent.headers["location"])).json()
+                if answer.get("status") != "connected":
+                    raise RuntimeError(f"connecting {user} failed: {answer}")
+                self.users[user] = int(answer["user_id"])
+
+            await asyncio.gather(*(one(user) for user in health_users))
 
     async def pending(self) -> int:
         count: int = await self.db.fetchval(
