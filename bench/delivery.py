@@ -26,7 +26,8 @@ from starlette.routing import Route
 
 from service.emulator.testing import serve_app
 
-FORWARDED = ("content-type", "x-fitbit-signature")
+# Fitbit's signature; Google Health's signature and subscriber secret.
+FORWARDED = ("content-type", "x-fitbit-signature", "x-healthapi-signature", "authorization")
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 4.0
 # Fitbit gives a subscriber 5 seconds to answer.
@@ -84,7 +85,7 @@ class Relay:
         body = await request.body()
         headers = {name: request.headers[name] for name in FORWARDED if name in request.headers}
         self.stats.posts += 1
-        self.stats.items += body.count(b'"ownerId"')
+        self.stats.items += body.count(b'"ownerId"') + body.count(b'"healthUserId"')
         for copy in range(self.copies):
             # The first copies at once, so they race each other on the same keys; the last
             # one a moment later, when the first may already have been synced.

@@ -425,7 +425,7 @@ async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
                 theirs = {int(log["logId"]): value(log) for log in view.logs}
                 mine = ours.pop((user, day), [])
                 result.duplicates += len(mine) - len({log_id for log_id, _ in mine})
-                _compare(result, f"{user} {collection} {day} {table}", dict(mine), theirs)
+                compare_logs(result, f"{user} {collection} {day} {table}", dict(mine), theirs)
             result.extra_rows += [
                 f"{table} {user} {day}: {len(rows)} rows of a key never notified"
                 for (user, day), rows in ours.items()
@@ -447,7 +447,7 @@ async def _stored(stack: Stack, table: str, column: str) -> dict[tuple[str, dt.d
     return found
 
 
-def _compare(result: Check, where: str, mine: dict[int, Any], theirs: dict[int, Any]) -> None:
+def compare_logs(result: Check, where: str, mine: dict[int, Any], theirs: dict[int, Any]) -> None:
     if missing := sorted(set(theirs) - set(mine)):
         result.lost.append(f"{where}: logs {missing[:3]} not stored")
     if extra := sorted(set(mine) - set(theirs)):
@@ -533,21 +533,21 @@ async def _scenario(
             f"{len(stack.users)} people connected, 2 workers started, "
             f"Fitbit answers after {scenario.latency_ms} ms"
         )
-        await asyncio.gather(workload(run, days), _faulted(run, scenario.fault))
+        await asyncio.gather(workload(run, days), faulted(run, scenario.fault))
         target = job_timeout(env) + 10
         since = max(run.fault_end, run.workload_end)
         settled_at = await settle(run, since + target + SETTLE_MARGIN)
         run.note("settled" if settled_at else "NOT settled")
         found = await check(stack, run.touched)
-        return _result(scenario, run, found, settled_at, target)
+        return scenario_result(scenario, run, found, settled_at, target)
 
 
-async def _faulted(run: Run, fault: Callable[[Run], Awaitable[None]]) -> None:
+async def faulted(run: Run, fault: Callable[[Run], Awaitable[None]]) -> None:
     await fault(run)
     run.fault_end = time.monotonic()
 
 
-def _result(
+def scenario_result(
     scenario: Scenario,
     run: Run,
     found: Check,
@@ -688,7 +688,7 @@ async def _race(
         invalid_grant = int(reauth) + workers.logs().count("invalid_grant")
         found = await check(stack, run.touched)
         race = Scenario("refresh-race", title, no_fault, "the refresh lock and the syncs")
-        result = _result(
+        result = scenario_result(
             race,
             run,
             found,
@@ -730,7 +730,10 @@ async def _wait_count(stack: Stack, query: str, at_least: int, seconds: float = 
 
 # -- the runner ------------------------------------------------------------------------------
 
-NAMES = [s.name for s in SCENARIOS] + ["refresh-race"]
+# The Google Health provider's scenarios (`bench.google_faults`, imported when run: it
+# imports this module).
+GOOGLE_SCENARIOS = ["google-replay", "google-kill-worker"]
+NAMES = [s.name for s in SCENARIOS] + ["refresh-race", *GOOGLE_SCENARIOS]
 
 
 def run(names: list[str]) -> dict[str, Any]:
@@ -753,6 +756,10 @@ def run(names: list[str]) -> dict[str, Any]:
                 try:
                     if name == "refresh-race":
                         result = run_race(postgres, redis)
+                    elif name in GOOGLE_SCENARIOS:
+                        from bench import google_faults
+
+                        result = google_faults.run_scenario(name, postgres, redis)
                     else:
                         scenario = next(s for s in SCENARIOS if s.name == name)
                         result = run_scenario(scenario, postgres, redis)
