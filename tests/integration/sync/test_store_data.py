@@ -158,7 +158,9 @@ async def test_a_weight_entry_gone_from_one_source_goes_and_the_other_stays(
     tables = records.parse(*examples.DATA[name], examples.load(name))
     date = examples.DATA[name][1]
     await _replace(session, user_id, DayData(date, tables))
-    aria = [row for row in tables[rows.WeightLog] if row.source == "Aria"]
+    aria = [
+        r for r in tables[rows.WeightLog] if isinstance(r, rows.WeightLog) and r.source == "Aria"
+    ]
     replaced = await _replace(session, user_id, DayData(date, {rows.WeightLog: aria}))
     assert replaced == data.Replaced(1, 1)
     stored = await _stored(session, rows.WeightLog)
