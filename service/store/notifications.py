@@ -35,7 +35,8 @@ ON CONFLICT (provider, owner_id, collection, date) DO UPDATE SET
     generation = s.generation + 1,
     status = 'pending',
     attempts = CASE WHEN s.status = 'pending' THEN s.attempts ELSE 0 END,
-    pending_since = CASE WHEN s.status = 'pending' THEN s.pending_since ELSE now() END
+    pending_since = CASE WHEN s.status = 'pending' THEN LEAST(s.pending_since, now())
+                         ELSE now() END
 RETURNING provider, owner_id, collection, date, pending_since = now() AS became_pending
 """)
 
@@ -44,7 +45,8 @@ async def record(conn: AsyncConnection, changes: Sequence[ReceivedChange]) -> li
     """Log every change and bump the generation of each key; return keys that became pending.
 
     A key already pending keeps its place (and its queued job): its generation still moves, so
-    a sync that read the old generation runs once more.
+    a sync that read the old generation runs once more. A key pending for the future (a
+    backfill's, due later) is pending from now and returned, so its live sync is queued now.
     """
     keys = sorted(
         {key for change in changes if (key := change.sync_key) is not None},

@@ -123,7 +123,9 @@ class Ingest:
 
     async def _enqueue_and_release(self, keys: list[SyncKey], batch: list[_Waiter]) -> None:
         try:
-            await queue.enqueue_syncs(self._redis, keys, defer_seconds=self._debounce)
+            # `advance`: a key that became pending again here may have a backfill's job due
+            # in hours; this change must not wait for it.
+            await queue.enqueue_syncs(self._redis, keys, defer_seconds=self._debounce, advance=True)
         except queue.QueueUnavailable as exc:
             # Committed rows are pending; the sweeper enqueues them once Redis is back.
             log.warning("enqueue after commit failed, left to the sweeper: %s", exc)

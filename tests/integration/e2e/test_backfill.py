@@ -246,6 +246,30 @@ async def test_live_notifications_run_before_a_large_backfill(stack: Stack) -> N
     assert sum(r.status is SyncStatus.PENDING for r in backfilled) >= 30
 
 
+async def test_a_live_change_to_a_day_a_backfill_has_queued_for_later_runs_now(
+    stack: Stack,
+) -> None:
+    await _connect(stack, "BACK05")
+    settings = _settings(stack, rate_budget_reserve=149)  # backfill: one call an hour
+    span = ["--from", str(LAST - dt.timedelta(days=2)), "--to", str(LAST), "--collections", "sleep"]
+    status, _, err = await cli(settings, "backfill", "BACK05", *span, "--detach")
+    assert status == 0, err
+    later = LAST - dt.timedelta(days=2)  # due after the next hour's reset, or an hour later
+    added = await stack.emulator.add_log("BACK05", "sleep", later)
+    assert {d.status for d in await stack.emulator.flush()} == {204}
+
+    async def live_synced() -> bool:
+        found = {r.date: r for r in await _requests(stack, "BACK05")}
+        return found[later].status is SyncStatus.SYNCED
+
+    async with worker(settings):
+        await eventually(live_synced)
+        found = {r.date: r for r in await _requests(stack, "BACK05")}
+    assert int(added["logId"]) in {int(row["log_id"]) for row in await _rows(stack, "sleep_log")}
+    # The rest of the backfill keeps its pace: the middle day still waits for its hour.
+    assert found[LAST - dt.timedelta(days=1)].status is SyncStatus.PENDING
+
+
 async def test_the_reserve_keeps_calls_for_live_work(stack: Stack) -> None:
     await _connect(stack, "BACK04")
     await stack.emulator.configure(rate_limit_per_hour=20)
