@@ -30,6 +30,12 @@ VERSIONS = ("1.29", kubernetes_validate.utils.latest_version())
 KUBECTL = shutil.which("kubectl")
 # The Secret the operator creates; deploy/README.md lists the same keys.
 SECRET = "fitbit-subscriber"
+# Optional in the Secret: only an installation that enables Google Health needs them.
+GOOGLE_SECRET_KEYS = {
+    "GOOGLE_HEALTH_CLIENT_ID",
+    "GOOGLE_HEALTH_CLIENT_SECRET",
+    "GOOGLE_HEALTH_WEBHOOK_SECRET",
+}
 SECRET_KEYS = {
     "DATABASE_URL",
     "REDIS_URL",
@@ -37,6 +43,7 @@ SECRET_KEYS = {
     "FITBIT_CLIENT_SECRET",
     "FITBIT_VERIFICATION_CODE",
     "TOKEN_ENCRYPTION_KEYS",
+    *GOOGLE_SECRET_KEYS,
 }
 # Read by uvicorn, not by our settings.
 OTHER_ENVIRONMENT = {"FORWARDED_ALLOW_IPS"}
@@ -175,6 +182,7 @@ def test_secrets_are_referenced_never_included(build: str) -> None:
                     assert ref["name"] == SECRET
                     assert ref["key"] in SECRET_KEYS
                     assert variable["name"] == ref["key"]
+                    assert ref.get("optional", False) == (ref["key"] in GOOGLE_SECRET_KEYS)
 
 
 def test_configuration_names_real_settings() -> None:
@@ -201,6 +209,32 @@ def test_pods_are_locked_down_and_sized(build: str) -> None:
             # The one writable place: Python's temp files, prometheus multiprocess files.
             mounts = {m["mountPath"] for m in container["volumeMounts"]}
             assert mounts == {"/tmp"}, name  # noqa: S108 - an emptyDir of the pod's own
+
+
+def _secret_env(container: Resource) -> set[str]:
+    return {v["name"] for v in container.get("env", []) if "valueFrom" in v}
+
+
+def test_google_health_is_configured_and_routed() -> None:
+    resources = rendered("overlays/example")
+    config = find(resources, "ConfigMap", "fitbit-subscriber")["data"]
+    settings = Settings(_env_file=None, **{k.lower(): v for k, v in config.items()})
+    assert "google_health" in settings.enabled_providers.split(",")
+    assert settings.google_health_subscription_policy == "automatic"
+    ingress = find(resources, "Ingress", "fitbit-subscriber")
+    (rule,) = ingress["spec"]["rules"]
+    prefixes = {path["path"] for path in rule["http"]["paths"]}
+    assert prefixes == {"/fitbit", "/google-health"}
+    # Google sends the person back to the callback on the host the Ingress serves.
+    assert settings.google_health_redirect_uri == f"https://{rule['host']}/google-health/callback"
+    assert settings.fitbit_redirect_uri == f"https://{rule['host']}/fitbit/callback"
+    pods = dict(pod_specs(resources))
+    (api,) = pods["fitbit-subscriber-api"]["containers"]
+    (worker,) = pods["fitbit-subscriber-worker"]["containers"]
+    assert _secret_env(api) >= GOOGLE_SECRET_KEYS
+    # A worker refreshes tokens; it never answers a push.
+    assert _secret_env(worker) >= GOOGLE_SECRET_KEYS - {"GOOGLE_HEALTH_WEBHOOK_SECRET"}
+    assert "GOOGLE_HEALTH_WEBHOOK_SECRET" not in _secret_env(worker)
 
 
 def test_both_overlays_run_the_same_image_in_the_same_namespace() -> None:
