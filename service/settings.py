@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     # Only for `google-health subscriber`: an access token of the project's service account
     # with the cloud-platform scope (`gcloud auth print-access-token`); it lives an hour.
     google_health_cloud_token: SecretStr | None = None
-    # AUTOMATIC: Google subscribes every consenting person (no per-user calls); MANUAL: one
-    # subscription per person, made by the service (not yet supported).
+    # AUTOMATIC, the only policy supported: Google subscribes every consenting person (no
+    # per-user calls). MANUAL (one subscription per person) is refused at start.
     google_health_subscription_policy: Literal["automatic", "manual"] = "automatic"
 
     # Connecting people

@@ -4,8 +4,8 @@ modules.
 
 The project's subscriber is registered once, by an operator, with the AUTOMATIC policy: Google
 then notifies us of every consenting person, so there are no per-user subscription calls
-(`Provider.subscriptions` is None). The MANUAL policy needs the project's service-account
-credential for each person's subscription and is not wired yet.
+(`Provider.subscriptions` is None). AUTOMATIC is the only policy supported: `build` refuses
+MANUAL (a subscription per person, made with the project's service-account credential).
 """
 
 from __future__ import annotations
@@ -147,7 +147,9 @@ class GoogleHealthFetcher:
 
 def build(settings: Settings, http: httpx.AsyncClient) -> Provider:
     if settings.google_health_subscription_policy != "automatic":
-        raise ConfigError("GOOGLE_HEALTH_SUBSCRIPTION_POLICY=manual is not supported yet")
+        raise ConfigError(
+            "GOOGLE_HEALTH_SUBSCRIPTION_POLICY=manual is not supported: use automatic"
+        )
     client = GoogleHealthClient(http, settings.google_health_api_url)
     tokens = oauth.OAuthClient(
         http,

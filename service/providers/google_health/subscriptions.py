@@ -1,12 +1,9 @@
-"""The project's subscriber and, under the MANUAL policy, per-user subscriptions (FACTS §3).
+"""The project's subscriber (FACTS §3): our endpoint, registered once by an operator.
 
     POST   /v4/projects/{number}/subscribers?subscriberId=…           Operation (verifies us)
     PATCH  /v4/projects/{number}/subscribers/{id}?updateMask=…        Operation
     GET    /v4/projects/{number}/subscribers                          {subscribers, nextPageToken}
     DELETE /v4/projects/{number}/subscribers/{id}?force=…             Operation
-    POST   /v4/projects/{number}/subscribers/{id}/subscriptions?subscriptionId=…   Subscription
-    GET    /v4/projects/{number}/subscribers/{id}/subscriptions?filter=…           {subscriptions}
-    DELETE /v4/projects/{number}/subscribers/{id}/subscriptions/{sub}               Empty
 
 Every call uses the project's `cloud-platform` token (a service account's), supplied by the
 caller: minting it needs Google's auth libraries or a key file, which stay outside this package.
@@ -18,12 +15,11 @@ Decisions:
   gives its `response`, a failed one its error; an unfinished one is reported as pending (the
   endpoint verification runs during the call, so that is not expected).
 - Patch of `subscriberConfigs` replaces them all: we always send the full list.
-- `AUTOMATIC` needs no per-user call; under `MANUAL` a person gets one subscription for all
-  their granted data types, named `user-{our user id}` (deterministic, 4-36 characters of
-  `[a-z]([a-z0-9-]{2,34}[a-z0-9])`), with `user: "users/{healthUserId}"`.
-- `Subscription.dataTypes` is documented both as kebab ids and as
-  `users/{id}/dataTypes/{type}` names (FACTS §3.4): we send kebab ids, as subscriber configs
-  take, and read either form back.
+- The service supports the `AUTOMATIC` policy only: Google then notifies us of every
+  consenting person, with no per-user call. `MANUAL` (a subscription per person, made with the
+  project's credential) is refused when the provider is built (`provider.build`).
+- Data types are documented both as kebab ids and as `users/{id}/dataTypes/{type}` names
+  (FACTS §3.4): we send kebab ids, as subscriber configs take, and read either form back.
 """
 
 from __future__ import annotations
@@ -56,27 +52,8 @@ class Subscriber:
     secret_set: bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    name: str
-    user: str  # users/{healthUserId}
-    data_types: tuple[str, ...]
-
-
 class AlreadyExists(errors.ProviderError):
-    """409: a subscriber or subscription with this id exists already."""
-
-
-def subscription_id(user_id: int) -> str:
-    """Ours for one person: unique in the subscriber (our user id is), stable, valid."""
-    value = f"user-{user_id}"
-    if not RESOURCE_ID.fullmatch(value):
-        raise ValueError(f"not a valid subscription id: {value!r}")
-    return value
-
-
-def user_name(health_user_id: str) -> str:
-    return f"users/{health_user_id}"
+    """409: a subscriber with this id exists already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,49 +155,6 @@ class SubscriberApi:
         _operation_result(_json(response))
         return True
 
-    # -- MANUAL policy: one subscription per person ------------------------------------------
-
-    async def subscribe(
-        self,
-        token: str,
-        subscriber_id: str,
-        *,
-        sub_id: str,
-        health_user_id: str,
-        data_types: Sequence[str],
-    ) -> Subscription:
-        _check_id(sub_id)
-        path = f"/v4/{self.subscriber_name(subscriber_id)}/subscriptions"
-        body = {"user": user_name(health_user_id), "dataTypes": list(data_types)}
-        response = await self.client.send(
-            "POST", path, token=token, params={"subscriptionId": sub_id}, json=body
-        )
-        if response.status_code == 409:
-            raise AlreadyExists(f"POST {path}: 409")
-        raise_for_status(response, f"POST {path}")
-        return _subscription(_json(response))
-
-    async def unsubscribe(self, token: str, subscriber_id: str, sub_id: str) -> bool:
-        """True when Google removed it, False when it had none by that id."""
-        path = f"/v4/{self.subscriber_name(subscriber_id)}/subscriptions/{sub_id}"
-        response = await self.client.send("DELETE", path, token=token)
-        if response.status_code == 404:
-            return False
-        raise_for_status(response, f"DELETE {path}")
-        return True
-
-    async def subscriptions(
-        self, token: str, subscriber_id: str, health_user_id: str | None = None
-    ) -> list[Subscription]:
-        """The subscriber's subscriptions, of one person when `health_user_id` is given."""
-        params: dict[str, str | int] = {"pageSize": 1000}
-        if health_user_id is not None:
-            params["filter"] = f'user = "{user_name(health_user_id)}"'
-        path = f"/v4/{self.subscriber_name(subscriber_id)}/subscriptions"
-        return [
-            _subscription(item) for item in await self._pages(token, path, "subscriptions", params)
-        ]
-
     async def _pages(
         self, token: str, path: str, member: str, params: dict[str, str | int]
     ) -> list[dict[str, Any]]:
@@ -283,17 +217,6 @@ def _subscriber(item: dict[str, Any], default_name: str) -> Subscriber:
         state=state if isinstance(state, str) else None,
         configs=configs,
         secret_set=secret_set if isinstance(secret_set, bool) else None,
-    )
-
-
-def _subscription(item: Any) -> Subscription:
-    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise errors.UnexpectedResponse("subscription without a name")
-    user = item.get("user")
-    return Subscription(
-        name=item["name"],
-        user=user if isinstance(user, str) else "",
-        data_types=tuple(_data_types(item.get("dataTypes"))),
     )
 
 
