@@ -71,9 +71,9 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from service.sync.worker import create_worker
+    from service.sync.worker import run_worker
 
-    create_worker(settings).run()
+    run_worker(settings)
     return 0
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import Any
 
 from arq import cron, func
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 from service import queue
 from service.settings import Settings
@@ -17,6 +21,8 @@ from service.sync.sweeper import sweep
 # Retry() re-queues a key when its budget is spent or it changed during the fetch; those are
 # not failures, so arq's own try limit must not end them. Failures are counted in PostgreSQL.
 MAX_TRIES = 10_000
+
+log = logging.getLogger(__name__)
 
 
 def create_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -64,3 +70,32 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
     for jobs in ("functions", "cron_jobs"):
         options[jobs] = telemetry.instrument(options.get(jobs) or [])
     return Worker(**options)
+
+
+def run_worker(settings: Settings, *, first_delay: float = 1.0, max_delay: float = 30.0) -> None:
+    """Run a worker until it is stopped (SIGINT/SIGTERM); when Redis goes away, which ends
+    arq's loop, wait and start a new one on a fresh event loop, rather than exit and leave the
+    restart to a supervisor's backoff. Work the lost Redis held is queued again by the sweeper
+    from PostgreSQL."""
+    delay = first_delay
+    while True:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            create_worker(settings).run()
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("worker lost Redis (%r); starting again in %.0f s", exc, delay)
+        finally:
+            _close(loop)
+        time.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what the ended worker left running (its jobs' tasks, the gauge refresher)."""
+    left = asyncio.all_tasks(loop)
+    for task in left:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+    loop.close()
