@@ -327,8 +327,8 @@ SCENARIOS = [
         "redis-restart",
         "Redis killed mid-run, empty after its restart",
         restart_redis,
-        f"every queued job is gone with Redis: {SWEEPER}; workers whose Redis went away exit "
-        "and are started again",
+        f"every queued job is gone with Redis: {SWEEPER}; a worker whose Redis went away "
+        "starts its loop again once Redis answers (1 s, doubling)",
         latency_ms=FAULT_LATENCY_MS,
     ),
     Scenario(
