@@ -27,6 +27,7 @@ COLLECTION_OF = {
 }
 RESOURCES = tuple(COLLECTION_OF)
 MAX_LOG_ID = 2**64 - 1
+ID_DRAWS = 100  # fresh logs drawn before giving up on an unused id
 
 Key = tuple[str, str, date]
 
@@ -66,9 +67,14 @@ class DataStore:
 
     def add_log(self, user: EmulatedUser, day: Day, resource: str, on: date, fields: JSON) -> JSON:
         person = generate.traits(self.seed, user.user_id)
-        log = generate.new_log(self._ids, person, user.zone(), resource, on) | fields
+        used = {existing.get("logId") for existing in day.logs}
+        # A weight's id is its time in ms, so two made the same day can meet: draw another.
+        for _ in range(ID_DRAWS):
+            log = generate.new_log(self._ids, person, user.zone(), resource, on) | fields
+            if "logId" in fields or log["logId"] not in used:
+                break
         _check(resource, log)
-        if any(existing.get("logId") == log["logId"] for existing in day.logs):
+        if log["logId"] in used:
             raise ValueError(f"logId {log['logId']} is already used on {on}")
         day.logs.append(log)
         return log

@@ -57,6 +57,18 @@ async def test_reset_forgets_users_tokens_subscriptions_and_data(
     assert 42 not in [log["logId"] for log in day.logs]
 
 
+async def test_many_weights_added_on_one_day_get_distinct_ids(control: EmulatorControl) -> None:
+    # A weight's id is its time in ms: the emulator draws again rather than refuse a second.
+    await control.put_user(USER)
+    added = [await control.add_log(USER, "weight", YESTERDAY, notify=False) for _ in range(400)]
+    ids = [int(log["logId"]) for log in added]
+    assert len(set(ids)) == 400  # 400 draws among 10,800 seconds would meet without it
+    stored = {int(log["logId"]) for log in (await control.day(USER, "weight", YESTERDAY)).logs}
+    assert set(ids) <= stored
+    with pytest.raises(ControlError, match="already used"):  # an id the caller sets is kept
+        await control.add_log(USER, "weight", YESTERDAY, {"logId": ids[0]}, notify=False)
+
+
 async def test_the_clock_can_jump_freeze_and_advance(control: EmulatorControl) -> None:
     assert (await control.clock()).now == NOW
     moved = await control.advance_clock(90)
