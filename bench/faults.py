@@ -319,8 +319,9 @@ SCENARIOS = [
         "kill-worker",
         "a worker SIGKILLed every 2 s, another started",
         kill_workers,
-        "arq runs a killed worker's job again only once its in-progress key expires, "
-        "JOB_TIMEOUT + 10 s after the job started, and then the sync itself takes its time",
+        "a killed worker's job runs again once its lease lapses and another worker's check "
+        "releases it (service/sync/leases.py: 5 s lease, 6 s grace, checked every second), "
+        "and then the sync itself takes its time",
         latency_ms=FAULT_LATENCY_MS,
     ),
     Scenario(

@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     # Worker (arq). A worker polls: throughput ≈ max_jobs / poll_delay while jobs are short.
     poll_delay: PositiveFloat = 0.05
     max_jobs: int = Field(default=50, gt=0)
-    # Seconds; a job of a SIGKILLed worker re-runs only after job_timeout + 10 s.
+    # Seconds a job may run. (A SIGKILLed worker's job is released by the others' lease check
+    # within seconds, not after arq's job_timeout + 10 s: service/sync/leases.py.)
     job_timeout: int = Field(default=30, gt=0)
     # On SIGTERM running jobs get this long to finish; the rest stay queued.
     worker_shutdown_grace_seconds: int = Field(default=30, ge=0)

@@ -29,6 +29,7 @@ from sqlalchemy import text
 from service import logs, metrics, queue
 from service.settings import Settings
 from service.store import sync_requests
+from service.sync import leases
 from service.sync.context import WorkerDeps
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ def _instrumented(job: Function | CronJob) -> Function | CronJob:
         logs.bind(job_id=ctx.get("job_id"))
         started, outcome = time.perf_counter(), "failed"
         try:
-            result = await inner(ctx, *args, **kwargs)
+            async with leases.held(ctx):
+                result = await inner(ctx, *args, **kwargs)
         except Retry:
             outcome = "retry"
             raise

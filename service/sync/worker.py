@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from service import queue
 from service.settings import Settings
 from service.store.db import create_engine
-from service.sync import maintenance, retention, runtime, tasks, telemetry
+from service.sync import leases, maintenance, retention, runtime, tasks, telemetry
 from service.sync.context import WorkerDeps
 from service.sync.sweeper import sweep
 
@@ -34,8 +34,14 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
         )
         ctx["sync"] = runtime.SyncDeps.start(settings, ctx["deps"].engine, ctx["redis"])
         ctx["telemetry"] = telemetry.Telemetry.start(settings, ctx["redis"])
+        # arq's in-progress mark lives JOB_TIMEOUT + 10 s (no function sets its own timeout).
+        job_leases = leases.Leases(ctx["redis"], (settings.job_timeout + 10) * 1000)
+        job_leases.start()
+        ctx[leases.CONTEXT_KEY] = job_leases
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if leases.CONTEXT_KEY in ctx:
+            await ctx[leases.CONTEXT_KEY].stop()
         if "telemetry" in ctx:
             await ctx["telemetry"].stop()
         if "sync" in ctx:

@@ -383,8 +383,9 @@ async def _weights(stack: Stack) -> dict[int, float]:
 async def test_a_worker_killed_mid_sync_leaves_whole_days_and_the_retry_completes(
     stack: Stack, tmp_path: Path
 ) -> None:
-    # A killed worker's job runs again once its in-progress mark expires: job_timeout + 10 s.
-    stack = _tuned(stack, job_timeout=2)
+    # arq's in-progress mark of the killed job lives job_timeout + 10 s = 70 s; the next worker
+    # takes the job over once the dead worker's lease lapses, within seconds.
+    stack = _tuned(stack, job_timeout=60)
     owner = "KILL01"
     day = _yesterday((await stack.emulator.clock()).now)
     await _connect(stack, owner)
@@ -427,7 +428,7 @@ async def test_a_worker_killed_mid_sync_leaves_whole_days_and_the_retry_complete
     assert request.synced_generation < request.generation
 
     await stack.emulator.clear_faults()
-    await _work(stack)  # a new worker takes the job over once the dead one's mark expires
+    await _work(stack, deadline=20)  # a new worker takes over the dead one's job
     request = await _sync_request(stack, owner, "body", day)
     assert request.status is SyncStatus.SYNCED
     assert request.synced_generation == request.generation
