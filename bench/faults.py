@@ -394,12 +394,15 @@ class Check:
     unsynced: list[str] = field(default_factory=list)
 
 
-async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
-    """Our database against the emulator, for every key we hold a sync request of."""
-    result = Check()
+Key = tuple[str, str, dt.date]
+
+
+async def check_requests(stack: Stack, provider: str, touched: set[Key], result: Check) -> set[Key]:
+    """Every touched key has a sync request, every request is synced; the keys requested."""
     requests = await stack.db.fetch(
         "SELECT owner_id, collection, date, status, generation, synced_generation, attempts, "
-        "last_error FROM sync_request WHERE provider = 'fitbit'"
+        "last_error FROM sync_request WHERE provider = $1",
+        provider,
     )
     keys = {(r["owner_id"], r["collection"], r["date"]) for r in requests}
     result.keys = len(keys)
@@ -411,6 +414,13 @@ async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
                 f"{r['last_error']}"
             )
     result.lost += [f"{u} {c} {d}: no sync request" for u, c, d in sorted(touched - keys)]
+    return keys
+
+
+async def check(stack: Stack, touched: set[Key]) -> Check:
+    """Our database against the emulator, for every key we hold a sync request of."""
+    result = Check()
+    keys = await check_requests(stack, "fitbit", touched, result)
     gate = asyncio.Semaphore(16)
 
     async def emulated(user: str, resource: str, day: dt.date) -> Any:
@@ -420,7 +430,7 @@ async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
     for collection, tables in TABLES.items():
         wanted = sorted((u, d) for u, c, d in keys if c == collection)
         for table, resource, column, value in tables:
-            ours = await _stored(stack, table, column)
+            ours = await stored(stack, table, f"t.{column}")
             views = await asyncio.gather(*(emulated(u, resource, d) for u, d in wanted))
             for (user, day), view in zip(wanted, views, strict=True):
                 theirs = {int(log["logId"]): value(log) for log in view.logs}
@@ -435,10 +445,14 @@ async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
     return result
 
 
-async def _stored(stack: Stack, table: str, column: str) -> dict[tuple[str, dt.date], list[Any]]:
+async def stored(
+    stack: Stack, table: str, value: str, provider: str = "fitbit"
+) -> dict[tuple[str, dt.date], list[Any]]:
+    """(log id, `value`) of the provider's rows in `table`, by (owner, date); `value` is SQL."""
     rows = await stack.db.fetch(
-        f"SELECT a.external_id, t.date, t.log_id, t.{column} AS value FROM {table} t "  # noqa: S608
-        "JOIN provider_account a ON a.user_id = t.user_id"
+        f"SELECT a.external_id, t.date, t.log_id, {value} AS value FROM {table} t "  # noqa: S608
+        "JOIN provider_account a ON a.user_id = t.user_id WHERE t.provider = $1",
+        provider,
     )
     found: dict[tuple[str, dt.date], list[Any]] = {}
     for row in rows:

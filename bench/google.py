@@ -31,9 +31,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench import ingest
-from bench.common import LOCAL, Figure, at_most, fresh_database
+from bench.common import LOCAL, Figure, fresh_database
 from bench.stack import GOOGLE, Options, Processes, Stack, open_stack, processes
-from bench.sync import DEFAULT_DEBOUNCE, bounded
+from bench.sync import DEFAULT_DEBOUNCE, bounded, storm_figures
 from service.emulator.google.keyset import Keyring, SigningKey
 from service.emulator.google.models import GoogleCountersView
 from service.emulator.google.state import interval, notification
@@ -225,44 +225,14 @@ def run_storm(keys: int = 25, per_key: int = 20, seconds: float = 10) -> list[Fi
     options = Options(google=True, debounce_seconds=DEFAULT_DEBOUNCE)
     with processes(options, "google-storm") as running, running.workers(2, "google-storm-worker"):
         result = asyncio.run(_storm(running, keys, per_key, seconds))
-    fetches: list[int] = result["fetches"]
-    worst = max(fetches, default=0)
-    mean = sum(fetches) / max(len(fetches), 1)
-    target, met = at_most(worst, 2)
     load = (
         f"{keys} keys (a person's activity summary) x {per_key} new steps points at random "
         f"moments in {seconds:g} s ({keys * per_key / seconds:.0f} changes/s), Google latency "
-        f"{STORM_LATENCY_MS} ms, debounce {DEFAULT_DEBOUNCE:g} s, 2 workers; mean "
-        f"{mean:.2f} fetches/key (a fetch: {result['plan']} calls), distribution "
-        f"{dict(sorted(Counter(fetches).items()))}"
+        f"{STORM_LATENCY_MS} ms, debounce {DEFAULT_DEBOUNCE:g} s, 2 workers, a fetch "
+        f"{result['plan']} calls"
     )
-    if not met:
-        load += (
-            f"; missed: a key is fetched once it has been quiet for the {DEFAULT_DEBOUNCE:g} s "
-            "debounce, and random changes over "
-            f"{seconds:g} s leave pauses longer than that, each costing a fetch"
-        )
-    return [
-        Figure(
-            "google storm: fetches per key, worst key",
-            worst,
-            "fetches",
-            target,
-            met,
-            f"{per_key} notifications per key",
-            load,
-        ),
-        Figure(
-            "google storm: keys whose steps differ from the emulator's",
-            len(result["stale"]),
-            "count",
-            "== 0",
-            not result["stale"],
-            f"of {keys} keys",
-            f"{result['unsettled']} sync requests still pending after the wait; "
-            f"first differences: {result['stale'][:3]}",
-        ),
-    ]
+    differ = "steps differ from the emulator's"
+    return storm_figures("google storm", differ, result, load, per_key=per_key, seconds=seconds)
 
 
 async def _storm(running: Processes, keys: int, per_key: int, seconds: float) -> dict[str, Any]:

@@ -35,11 +35,13 @@ from bench.faults import (
     Run,
     Scenario,
     Workers,
+    check_requests,
     compare_logs,
     faulted,
     job_timeout,
     scenario_result,
     settle,
+    stored,
 )
 from bench.private import PrivatePostgres, PrivateRedis
 from bench.stack import GOOGLE, Options, Processes, Stack, open_stack, processes
@@ -215,20 +217,7 @@ def _moment(run: GoogleRun, day: dt.date) -> dt.datetime:
 async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
     """Our database against the emulator, for every Google key we hold a sync request of."""
     result = Check()
-    requests = await stack.db.fetch(
-        "SELECT owner_id, collection, date, status, generation, synced_generation, attempts, "
-        "last_error FROM sync_request WHERE provider = 'google_health'"
-    )
-    keys = {(r["owner_id"], r["collection"], r["date"]) for r in requests}
-    result.keys = len(keys)
-    for r in requests:
-        if r["status"] != "synced" or r["synced_generation"] != r["generation"]:
-            result.unsynced.append(
-                f"{r['owner_id']} {r['collection']} {r['date']}: {r['status']}, generation "
-                f"{r['synced_generation']}/{r['generation']}, {r['attempts']} attempts, "
-                f"{r['last_error']}"
-            )
-    result.lost += [f"{u} {c} {d}: no sync request" for u, c, d in sorted(touched - keys)]
+    keys = await check_requests(stack, "google_health", touched, result)
     gate = asyncio.Semaphore(16)
 
     async def served(user: str, data_type: str, day: dt.date) -> list[dict[str, Any]]:
@@ -237,7 +226,7 @@ async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
 
     for data_type, (table, column, value) in TABLES.items():
         wanted = sorted((u, d) for u, c, d in keys if c == data_type)
-        ours = await _stored(stack, table, column)
+        ours = await stored(stack, table, column, "google_health")
         views = await asyncio.gather(*(served(u, data_type, d) for u, d in wanted))
         for (user, day), view in zip(wanted, views, strict=True):
             points = [item["point"] for item in view]
@@ -252,19 +241,6 @@ async def check(stack: Stack, touched: set[tuple[str, str, dt.date]]) -> Check:
     wanted = sorted((u, d) for u, c, d in keys if c == SUMMARY_COLLECTION)
     await _compare_steps(stack, result, wanted)
     return result
-
-
-async def _stored(stack: Stack, table: str, column: str) -> dict[tuple[str, dt.date], list[Any]]:
-    rows = await stack.db.fetch(
-        f"SELECT a.external_id, t.date, t.log_id, {column} AS value FROM {table} t "  # noqa: S608
-        "JOIN provider_account a ON a.user_id = t.user_id WHERE t.provider = 'google_health'"
-    )
-    found: dict[tuple[str, dt.date], list[Any]] = {}
-    for row in rows:
-        found.setdefault((row["external_id"], row["date"]), []).append(
-            (int(row["log_id"]), row["value"])
-        )
-    return found
 
 
 async def _compare_steps(stack: Stack, result: Check, wanted: list[tuple[str, dt.date]]) -> None:

@@ -208,15 +208,26 @@ def run_storm(keys: int = 25, per_key: int = 20, seconds: float = 10) -> list[Fi
     options = Options(debounce_seconds=DEFAULT_DEBOUNCE)
     with processes(options, "storm") as running, running.workers(2, "storm-worker"):
         result = asyncio.run(_storm(running, keys, per_key, seconds))
-    fetches: list[int] = result["fetches"]
-    worst = max(fetches, default=0)
-    mean = sum(fetches) / max(len(fetches), 1)
-    target, met = at_most(worst, 2)
     load = (
         f"{keys} keys (activities, one per person) x {per_key} changes at random moments in "
         f"{seconds:g} s ({keys * per_key / seconds:.0f} changes/s), Fitbit latency "
-        f"{STORM_LATENCY_MS} ms, debounce {DEFAULT_DEBOUNCE:g} s, 2 workers; mean "
-        f"{mean:.2f} fetches/key, distribution {dict(sorted(Counter(fetches).items()))}"
+        f"{STORM_LATENCY_MS} ms, debounce {DEFAULT_DEBOUNCE:g} s, 2 workers"
+    )
+    differ = "rows differ from the emulator's last version"
+    return storm_figures("storm", differ, result, load, per_key=per_key, seconds=seconds)
+
+
+def storm_figures(
+    prefix: str, differ: str, result: dict[str, Any], load: str, *, per_key: int, seconds: float
+) -> list[Figure]:
+    """Fetches per key (the worst, against 2) and the keys whose rows differ, from a storm's
+    result: `fetches` per key, `stale` keys, `unsettled` requests."""
+    fetches: list[int] = result["fetches"]
+    worst = max(fetches, default=0)
+    target, met = at_most(worst, 2)
+    load += (
+        f"; mean {sum(fetches) / max(len(fetches), 1):.2f} fetches/key, "
+        f"distribution {dict(sorted(Counter(fetches).items()))}"
     )
     if not met:
         load += (
@@ -226,7 +237,7 @@ def run_storm(keys: int = 25, per_key: int = 20, seconds: float = 10) -> list[Fi
         )
     return [
         Figure(
-            "storm: fetches per key, worst key",
+            f"{prefix}: fetches per key, worst key",
             worst,
             "fetches",
             target,
@@ -235,12 +246,12 @@ def run_storm(keys: int = 25, per_key: int = 20, seconds: float = 10) -> list[Fi
             load,
         ),
         Figure(
-            "storm: keys whose rows differ from the emulator's last version",
+            f"{prefix}: keys whose {differ}",
             len(result["stale"]),
             "count",
             "== 0",
             not result["stale"],
-            f"of {keys} keys",
+            f"of {len(fetches)} keys",
             f"{result['unsettled']} sync requests still pending after the wait; "
             f"first differences: {result['stale'][:3]}",
         ),
