@@ -549,12 +549,23 @@ async def _scenario(
             f"Fitbit answers after {scenario.latency_ms} ms"
         )
         await asyncio.gather(workload(run, days), faulted(run, scenario.fault))
-        target = job_timeout(env) + 10
-        since = max(run.fault_end, run.workload_end)
-        settled_at = await settle(run, since + target + SETTLE_MARGIN)
-        run.note("settled" if settled_at else "NOT settled")
-        found = await check(stack, run.touched)
-        return scenario_result(scenario, run, found, settled_at, target)
+        return await settled_and_checked(run, scenario, env, check)
+
+
+async def settled_and_checked(
+    run: Run,
+    scenario: Scenario,
+    env: dict[str, str],
+    check: Callable[[Stack, set[Key]], Awaitable[Check]],
+    provider: str = "fitbit",
+) -> dict[str, Any]:
+    """After the workload and the fault: wait until nothing is pending, then compare."""
+    target = job_timeout(env) + 10
+    since = max(run.fault_end, run.workload_end)
+    settled_at = await settle(run, since + target + SETTLE_MARGIN)
+    run.note("settled" if settled_at else "NOT settled")
+    found = await check(run.stack, run.touched)
+    return scenario_result(scenario, run, found, settled_at, target, provider=provider)
 
 
 async def faulted(run: Run, fault: Callable[[Run], Awaitable[None]]) -> None:

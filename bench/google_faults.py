@@ -28,7 +28,6 @@ from bench.faults import (
     RATE,
     SCENARIOS,
     SETTINGS,
-    SETTLE_MARGIN,
     USERS,
     WORKLOAD_SECONDS,
     Check,
@@ -38,9 +37,7 @@ from bench.faults import (
     check_requests,
     compare_logs,
     faulted,
-    job_timeout,
-    scenario_result,
-    settle,
+    settled_and_checked,
     stored,
 )
 from bench.private import PrivatePostgres, PrivateRedis
@@ -158,12 +155,7 @@ async def _scenario(
             f"Google answers after {scenario.latency_ms} ms"
         )
         await asyncio.gather(workload(run, days), faulted(run, scenario.fault))
-        target = job_timeout(env) + 10
-        since = max(run.fault_end, run.workload_end)
-        settled_at = await settle(run, since + target + SETTLE_MARGIN)
-        run.note("settled" if settled_at else "NOT settled")
-        found = await check(stack, run.touched)
-        return scenario_result(scenario, run, found, settled_at, target, provider="google_health")
+        return await settled_and_checked(run, scenario, env, check, "google_health")
 
 
 async def workload(run: GoogleRun, days: list[dt.date], seconds: float = WORKLOAD_SECONDS) -> None:
