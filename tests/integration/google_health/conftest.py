@@ -121,13 +121,22 @@ class GoogleStack:
 async def google(
     google_settings: Settings, emulator: EmulatorControl, db: AsyncEngine, redis: Redis
 ) -> AsyncIterator[GoogleStack]:
+    async with open_google_stack(google_settings, emulator, db, redis) as stack:
+        yield stack
+
+
+@contextlib.asynccontextmanager
+async def open_google_stack(
+    settings: Settings, emulator: EmulatorControl, db: AsyncEngine, redis: Redis
+) -> AsyncIterator[GoogleStack]:
+    """The app serving `settings`, a connector, and the emulator's Google side."""
     async with (
-        serving(create_app(google_settings)) as url,
+        serving(create_app(settings)) as url,
         httpx.AsyncClient(base_url=url) as service,
         httpx.AsyncClient() as http,
     ):
-        connector = Connector.build(google_settings, session_factory(db), redis, http)
+        connector = Connector.build(settings, session_factory(db), redis, http)
         await emulator.google.configure(batch_window_ms=None)
-        client = GoogleHealthClient(http, google_settings.google_health_api_url)
+        client = GoogleHealthClient(http, settings.google_health_api_url)
         subscribers = SubscriberApi(client, GOOGLE.project_number)
-        yield GoogleStack(service, url, connector, emulator, db, google_settings, subscribers)
+        yield GoogleStack(service, url, connector, emulator, db, settings, subscribers)
