@@ -5,19 +5,20 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from service.providers import pkce
 from service.providers.fitbit import oauth
 
 
 def test_pkce_vector_from_fitbit_docs() -> None:
     verifier = "01234567890123456789012345678901234567890123456789"
-    assert oauth.code_challenge(verifier) == "-4cf-Mzo_qg9-uq0F4QwWhRh4AjcAqNx7SbYVsdmyQM"
+    assert pkce.code_challenge(verifier) == "-4cf-Mzo_qg9-uq0F4QwWhRh4AjcAqNx7SbYVsdmyQM"
 
 
 def test_verifier_is_long_and_unreserved() -> None:
-    verifier = oauth.code_verifier()
+    verifier = pkce.code_verifier()
     assert 43 <= len(verifier) <= 128
     assert re.fullmatch(r"[A-Za-z0-9\-._~]+", verifier)
-    assert oauth.code_verifier() != verifier
+    assert pkce.code_verifier() != verifier
 
 
 def test_basic_credentials_vector_from_fitbit_docs() -> None:

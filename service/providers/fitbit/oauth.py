@@ -8,8 +8,6 @@ identical response, a concurrent one may get 409, and a spent one 400 `invalid_g
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Literal, get_args
 from urllib.parse import urlencode
@@ -47,16 +45,6 @@ COLLECTION_SCOPES = {
     "sleep": "sleep",
 }
 DEFAULT_SCOPES = ("activity", "heartrate", "nutrition", "profile", "sleep", "weight")
-
-
-def code_verifier() -> str:
-    """43-128 characters of the unreserved set: 64 random bytes, url-safe base64, 86 chars."""
-    return secrets.token_urlsafe(64)
-
-
-def code_challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def basic_credentials(client_id: str, client_secret: str) -> str:

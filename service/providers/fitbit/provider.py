@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from service.errors import ConfigError
-from service.providers import errors
+from service.providers import errors, pkce
 from service.providers.base import (
     Descriptor,
     Identity,
@@ -50,7 +50,7 @@ class FitbitAccounts:
         return list(self.scopes)
 
     def code_verifier(self) -> str:
-        return oauth.code_verifier()
+        return pkce.code_verifier()
 
     def consent_url(self, *, state: str, scopes: list[str], code_verifier: str) -> str:
         return oauth.authorization_url(
@@ -59,7 +59,7 @@ class FitbitAccounts:
             redirect_uri=self._redirect_uri(),
             scopes=scopes,
             state=state,
-            challenge=oauth.code_challenge(code_verifier),
+            challenge=pkce.code_challenge(code_verifier),
         )
 
     async def exchange_code(self, code: str, code_verifier: str) -> TokenGrant:

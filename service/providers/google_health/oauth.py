@@ -24,9 +24,6 @@ else (`invalid_client`, `redirect_uri_mismatch`) → `UnexpectedResponse`, a con
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,16 +49,6 @@ DEFAULT_SCOPES = (
     datatypes.SETTINGS_SCOPE,
 )
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-
-
-def code_verifier() -> str:
-    """43-128 characters of the unreserved set: 64 random bytes, url-safe base64, 86 chars."""
-    return secrets.token_urlsafe(64)
-
-
-def code_challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def authorization_url(

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from service.errors import ConfigError
-from service.providers import errors
+from service.providers import errors, pkce
 from service.providers.base import (
     Descriptor,
     Identity,
@@ -91,14 +91,14 @@ class GoogleHealthAccounts:
         return list(oauth.DEFAULT_SCOPES)
 
     def code_verifier(self) -> str:
-        return oauth.code_verifier()
+        return pkce.code_verifier()
 
     def consent_url(self, *, state: str, scopes: list[str], code_verifier: str) -> str:
         return oauth.authorization_url(
             client_id=self.oauth.client_id,
             redirect_uri=self._redirect_uri(),
             state=state,
-            challenge=oauth.code_challenge(code_verifier),
+            challenge=pkce.code_challenge(code_verifier),
             scopes=scopes,
             authorize_url=self.authorize_url,
         )
