@@ -11,6 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.providers.base import ReceivedChange, SyncKey
@@ -50,7 +52,13 @@ async def record(conn: AsyncConnection, changes: Sequence[ReceivedChange]) -> li
     # asyncpg itself, not SQLAlchemy's execution: this runs for every webhook batch, and the
     # layers in between cost a third of the CPU of the commit (measured in-process).
     driver: Any = (await conn.get_raw_connection()).driver_connection
-    rows = await driver.fetch(_RECORD, *_parameters(changes, keys))
+    try:
+        rows = await driver.fetch(_RECORD, *_parameters(changes, keys))
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # What SQLAlchemy's own execution would raise, and the connection leaves the pool
+        # (it may be dead): past SQLAlchemy, neither happens by itself.
+        await conn.invalidate()
+        raise DBAPIError(_RECORD, None, exc) from exc
     return [
         SyncKey(row["provider"], row["owner_id"], row["collection"], row["date"])
         for row in rows
