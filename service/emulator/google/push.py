@@ -11,15 +11,11 @@ clock, at the next flush after it is due), as Google retries.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import httpx
 
 from service.emulator.clock import Clock
 from service.emulator.google.config import GoogleConfig
@@ -33,8 +29,8 @@ from service.emulator.google.models import (
     Verification,
 )
 from service.emulator.google.subscribers import Subscriber, Subscribers
+from service.emulator.outbox import Outbox
 
-KEPT_DELIVERIES = 1000
 USER_AGENT = "Google-Health-API-Webhooks"
 VERIFIER_AGENT = "Google-Health-API-Webhooks-Verifier"
 FIRST_RETRY = timedelta(seconds=30)
@@ -51,7 +47,7 @@ class Pending:
     attempts: int = 0
 
 
-class Pusher:
+class Pusher(Outbox[Pending, GoogleDelivery]):
     def __init__(
         self,
         config: Callable[[], GoogleConfig],
@@ -60,34 +56,17 @@ class Pusher:
         keys: Callable[[], Keyring],
         subscribers: Callable[[], Subscribers],
     ) -> None:
+        super().__init__(clock, counters)
         self._config = config
-        self._clock = clock
-        self._counters = counters
+        self._counters: GoogleCounters = counters
         self._keys = keys
         self._subscribers = subscribers
-        self.pending: list[Pending] = []
-        self.deliveries: deque[GoogleDelivery] = deque(maxlen=KEPT_DELIVERIES)
-        self._lock = asyncio.Lock()
-        self._timer: asyncio.Task[list[GoogleDelivery]] | None = None
-        self._client: httpx.AsyncClient | None = None
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient()
-        return self._client
 
     def enqueue(self, subscriber_id: str, items: list[JSONObject]) -> None:
         now = self._clock.now()
         self.pending.extend(Pending(subscriber_id, item, now, now) for item in items)
-        window = self._config().batch_window_ms
-        if items and window is not None and self._timer is None:
-            self._timer = asyncio.get_running_loop().create_task(self._flush_after(window / 1000))
-
-    async def _flush_after(self, delay: float) -> list[GoogleDelivery]:
-        await asyncio.sleep(delay)
-        self._timer = None
-        return await self.flush()
+        if items:
+            self._flush_later(self._config().batch_window_ms)
 
     async def flush(self) -> list[GoogleDelivery]:
         """POST everything due now, per subscriber, batched as configured."""
@@ -126,7 +105,9 @@ class Pusher:
                 config.signature_header: key.header(body),
                 "User-Agent": USER_AGENT,
             }
-            status, error = await self._send(subscriber.endpoint_uri, body, headers, config)
+            status, error = await self._send(
+                subscriber.endpoint_uri, body, headers, config.notification_timeout_seconds
+            )
         delivery = GoogleDelivery(
             at=at,
             subscriber=subscriber.name if subscriber else subscriber_id,
@@ -139,9 +120,7 @@ class Pusher:
             error=error,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         )
-        self.deliveries.append(delivery)
-        outcome = str(status) if status is not None else (error or "error").split(":")[0]
-        self._counters.delivered(len(batch), outcome)
+        self._record(delivery, len(batch), status, error)
         if status != 204 and subscriber is not None and config.retry_failed:
             self._retry(batch, at)
         return delivery
@@ -153,19 +132,6 @@ class Pusher:
             if now + wait - pending.first_at <= GIVE_UP:
                 pending.due = now + wait
                 self.pending.append(pending)
-
-    async def _send(
-        self, url: str, body: bytes, headers: dict[str, str], config: GoogleConfig
-    ) -> tuple[int | None, str | None]:
-        try:
-            response = await self.client.post(
-                url, content=body, headers=headers, timeout=config.notification_timeout_seconds
-            )
-        except httpx.TimeoutException:
-            return None, "timeout"
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        return response.status_code, None
 
     async def verify(self, url: str, secret: str) -> Verification:
         """The two verification POSTs; both must answer as expected."""
@@ -191,7 +157,7 @@ class Pusher:
         }
         if secret is not None:
             headers["Authorization"] = secret
-        status, error = await self._send(url, body, headers, config)
+        status, error = await self._send(url, body, headers, config.notification_timeout_seconds)
         return Check(
             authorization=secret is not None,
             expected=expected,
@@ -208,16 +174,3 @@ class Pusher:
 
     def drop(self, subscriber: Subscriber) -> None:
         self.pending = [p for p in self.pending if p.subscriber_id != subscriber.subscriber_id]
-
-    def clear(self) -> None:
-        self.pending.clear()
-        self.deliveries.clear()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    async def aclose(self) -> None:
-        self.clear()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
