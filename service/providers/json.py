@@ -1,6 +1,6 @@
 """Reading providers' JSON: what a person lacks is absent or empty, a wrong structure is an error.
 
-Shared by the providers' `values` modules, which add their own scalar readers.
+Shared by the providers' `values` modules, which add their own number, date and time readers.
 """
 
 from __future__ import annotations
@@ -31,3 +31,13 @@ def objects(value: Any, what: str) -> list[Obj]:
     if not isinstance(value, list):
         raise UnexpectedResponse(f"{what}: expected a list, got {type(value).__name__}")
     return [obj(item, what) for item in value]
+
+
+def text(item: Obj, key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) else None
+
+
+def flag(item: Obj, key: str) -> bool | None:
+    value = item.get(key)
+    return value if isinstance(value, bool) else None

@@ -7,9 +7,11 @@ from typing import Any
 
 from service.providers.errors import UnexpectedResponse
 from service.providers.json import Obj as Obj
+from service.providers.json import flag as flag
 from service.providers.json import inner as inner
 from service.providers.json import obj as obj
 from service.providers.json import objects as objects
+from service.providers.json import text as text
 
 MAX_LOG_ID = 2**64 - 1
 
@@ -37,16 +39,6 @@ def integer(item: Obj, key: str) -> int | None:
 def real(item: Obj, key: str) -> float | None:
     value = _number(item, key)
     return float(value) if value is not None else None
-
-
-def text(item: Obj, key: str) -> str | None:
-    value = item.get(key)
-    return value if isinstance(value, str) else None
-
-
-def flag(item: Obj, key: str) -> bool | None:
-    value = item.get(key)
-    return value if isinstance(value, bool) else None
 
 
 def date_or(item: Obj, key: str, default: dt.date) -> dt.date:

@@ -15,9 +15,11 @@ from typing import Any
 
 from service.providers.errors import UnexpectedResponse
 from service.providers.json import Obj as Obj
+from service.providers.json import flag as flag
 from service.providers.json import inner as inner
 from service.providers.json import obj as obj
 from service.providers.json import objects as objects
+from service.providers.json import text as text
 
 _DURATION = re.compile(r"(-?\d+(?:\.\d+)?)s")
 
@@ -40,16 +42,6 @@ def number(item: Obj, key: str) -> float | None:
 def integer(item: Obj, key: str) -> int | None:
     value = number(item, key)
     return round(value) if value is not None else None
-
-
-def text(item: Obj, key: str) -> str | None:
-    value = item.get(key)
-    return value if isinstance(value, str) else None
-
-
-def flag(item: Obj, key: str) -> bool | None:
-    value = item.get(key)
-    return value if isinstance(value, bool) else None
 
 
 def duration_seconds(value: Any) -> float | None:
