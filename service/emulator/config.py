@@ -10,8 +10,9 @@ time through the control API (`PATCH /_emulator/app`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt
 
 ENVIRONMENT = {
     "client_id": "FITBIT_CLIENT_ID",
@@ -33,6 +34,22 @@ ENVIRONMENT = {
 _MANUAL = frozenset({"manual", "none", "off"})
 
 
+def _manual_window(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() in _MANUAL:
+        return None
+    return value
+
+
+# How long a notification waits for others to share its POST; None waits for a flush.
+BatchWindow = Annotated[NonNegativeInt | None, BeforeValidator(_manual_window)]
+
+
+def environment(names: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """The fields `environ` sets through the variables `names` maps them to; unset or empty
+    variables are left out, so the fields keep their defaults."""
+    return {field: environ[name] for field, name in names.items() if environ.get(name)}
+
+
 class EmulatorConfig(BaseModel):
     """One registered Fitbit app, its subscriber endpoint, and the emulator's knobs."""
 
@@ -49,22 +66,13 @@ class EmulatorConfig(BaseModel):
     consent_user: str | None = None
     access_token_ttl_seconds: int = Field(default=8 * 3600, gt=0)
     rate_limit_per_hour: int = Field(default=150, ge=0)
-    # How long a notification waits for others to share its POST; None waits for a flush.
-    batch_window_ms: int | None = Field(default=100, ge=0)
+    batch_window_ms: BatchWindow = 100
     batch_max_items: int = Field(default=100, gt=0)
     # Fitbit gives a subscriber 5 seconds to answer.
     notification_timeout_seconds: float = Field(default=5.0, gt=0)
     seed: int = 0
 
-    @field_validator("batch_window_ms", mode="before")
-    @classmethod
-    def _manual_window(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().lower() in _MANUAL:
-            return None
-        return value
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> EmulatorConfig:
         """The configuration the environment gives; unset or empty variables keep defaults."""
-        values = {field: environ[name] for field, name in ENVIRONMENT.items() if environ.get(name)}
-        return cls.model_validate(values)
+        return cls.model_validate(environment(ENVIRONMENT, environ))

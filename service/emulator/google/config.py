@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.emulator.config import BatchWindow, environment
 
 ENVIRONMENT = {
     "client_id": "GOOGLE_HEALTH_CLIENT_ID",
@@ -35,7 +37,6 @@ ENVIRONMENT = {
     "notification_timeout_seconds": "EMULATOR_GOOGLE_NOTIFICATION_TIMEOUT_SECONDS",
 }
 
-_MANUAL = frozenset({"manual", "none", "off"})
 SignatureHeader = Literal["X-HEALTHAPI-SIGNATURE", "GOOGLE-HEALTH-API-SIGNATURE"]
 
 
@@ -63,7 +64,7 @@ class GoogleConfig(BaseModel):
     signature_header: SignatureHeader = "X-HEALTHAPI-SIGNATURE"
     # "single": one JSON object per POST (Google's example); "array": a JSON array of items.
     batching: Literal["single", "array"] = "single"
-    batch_window_ms: int | None = Field(default=100, ge=0)
+    batch_window_ms: BatchWindow = 100
     batch_max_items: int = Field(default=99, gt=0)
     rate_limit_per_minute: int = Field(default=300, ge=0)
     access_token_ttl_seconds: int = Field(default=3600, gt=0)
@@ -73,15 +74,7 @@ class GoogleConfig(BaseModel):
     # Subscriber endpoints must be HTTPS on Google; tests use plain HTTP on 127.0.0.1.
     require_https: bool = False
 
-    @field_validator("batch_window_ms", mode="before")
-    @classmethod
-    def _manual_window(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().lower() in _MANUAL:
-            return None
-        return value
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GoogleConfig:
         """The configuration the environment gives; unset or empty variables keep defaults."""
-        values = {field: environ[name] for field, name in ENVIRONMENT.items() if environ.get(name)}
-        return cls.model_validate(values)
+        return cls.model_validate(environment(ENVIRONMENT, environ))
