@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from service.providers import calls, errors
+from service.providers import errors, transport
 from service.providers.fitbit import PROVIDER
 from service.providers.ratelimit import RateLimitReading
 
@@ -58,13 +58,9 @@ class FitbitClient:
     ) -> httpx.Response:
         """The raw answer, counted for `/metrics`; no answer at all is `ProviderUnavailable`."""
         headers = {"Authorization": f"Bearer {token}", **(headers or {})}
-        try:
-            response = await self.http.request(method, f"{self.api_url}{path}", headers=headers)
-        except httpx.RequestError as exc:
-            calls.record(PROVIDER, method, path, "error")
-            raise errors.ProviderUnavailable(f"{method} {path}: {type(exc).__name__}") from None
-        calls.record(PROVIDER, method, path, response.status_code)
-        return response
+        return await transport.send(
+            self.http, PROVIDER, method, self.api_url, path, headers=headers
+        )
 
 
 def rate_limit(response: httpx.Response) -> RateLimitReading | None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from service.providers import calls, errors
+from service.providers import errors, transport
 from service.providers.google_health import PROVIDER
 from service.providers.ratelimit import RateLimitReading
 
@@ -86,15 +86,16 @@ class GoogleHealthClient:
         """The raw answer, for callers that treat some statuses (409, 404) as outcomes."""
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in (params or {}).items()}
-        try:
-            response = await self.http.request(
-                method, f"{self.api_url}{path}", headers=headers, params=query, json=json
-            )
-        except httpx.RequestError as exc:
-            calls.record(PROVIDER, method, path, "error")
-            raise errors.ProviderUnavailable(f"{method} {path}: {type(exc).__name__}") from None
-        calls.record(PROVIDER, method, path, response.status_code)
-        return response
+        return await transport.send(
+            self.http,
+            PROVIDER,
+            method,
+            self.api_url,
+            path,
+            headers=headers,
+            params=query,
+            json=json,
+        )
 
 
 def raise_for_status(response: httpx.Response, what: str) -> None:
