@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from service.emulator.config import EmulatorConfig
 from service.emulator.oauth import SCOPES
@@ -25,6 +25,17 @@ def _known_scopes(scopes: list[str] | None) -> list[str] | None:
 
 
 ScopeList = Annotated[list[str] | None, AfterValidator(_known_scopes)]
+
+
+def _known_zone(value: str | None) -> str | None:
+    try:
+        return None if value is None else ZoneInfo(value).key
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+
+
+# An IANA time zone name, or None; an unknown name is refused.
+TimeZone = Annotated[str | None, AfterValidator(_known_zone)]
 
 
 class Check(BaseModel):
@@ -75,7 +86,7 @@ class UserPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str | None = None
+    timezone: TimeZone = None
     # Overrides the zone's offset (profile's offsetFromUTCMillis, local dates); null: the zone's.
     offset_from_utc_millis: int | None = Field(default=None, ge=-14 * 3600_000, le=14 * 3600_000)
     display_name: str | None = None
@@ -83,14 +94,6 @@ class UserPatch(BaseModel):
     # Scopes the user grants when asked; null grants whatever the app asks for.
     grant_scopes: ScopeList = None
     deny_consent: bool | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        try:
-            return None if value is None else ZoneInfo(value).key
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
 
 
 class SubscriptionView(BaseModel):
