@@ -59,7 +59,7 @@ class Ingest:
     async def record(self, changes: list[ReceivedChange]) -> None:
         """Return once `changes` are committed and their newly pending keys queued."""
         started = time.perf_counter()
-        if self._writer is None:
+        if self._writer is None or self._writer.done():  # done: an unexpected error ended it
             self._writer = asyncio.create_task(self._write_forever(), name="ingest-writer")
         waiter = _Waiter(changes)
         self._waiting.append(waiter)
