@@ -80,11 +80,7 @@ class SubscriberApi:
     ) -> Subscriber:
         """Register our endpoint; Google verifies it (two POSTs) before answering."""
         _check_id(subscriber_id)
-        body = {
-            "endpointUri": endpoint_uri,
-            "endpointAuthorization": {"secret": secret},
-            "subscriberConfigs": _configs(data_types, policy),
-        }
+        body = _settings(endpoint_uri, secret, data_types, policy)
         path = f"/v4/{self.parent}/subscribers"
         response = await self.client.send(
             "POST", path, token=token, params={"subscriberId": subscriber_id}, json=body
@@ -106,12 +102,7 @@ class SubscriberApi:
     ) -> Subscriber:
         """Replace the endpoint, secret and configs (Google re-verifies the endpoint)."""
         name = self.subscriber_name(subscriber_id)
-        body = {
-            "name": name,
-            "endpointUri": endpoint_uri,
-            "endpointAuthorization": {"secret": secret},
-            "subscriberConfigs": _configs(data_types, policy),
-        }
+        body = {"name": name, **_settings(endpoint_uri, secret, data_types, policy)}
         # The names Discovery lists (the guide writes them in camelCase).
         mask = "endpoint_uri,endpoint_authorization,subscriber_configs"
         answer = await self.client.call(
@@ -176,8 +167,17 @@ def _check_id(value: str) -> None:
         raise ValueError(f"ids are 4-36 characters of [a-z0-9-], starting with a letter: {value!r}")
 
 
-def _configs(data_types: Sequence[str], policy: Policy) -> list[dict[str, Any]]:
-    return [{"dataTypes": list(data_types), "subscriptionCreatePolicy": policy.value}]
+def _settings(
+    endpoint_uri: str, secret: str, data_types: Sequence[str], policy: Policy
+) -> dict[str, Any]:
+    """What create sends and patch replaces (patch replaces the configs whole)."""
+    return {
+        "endpointUri": endpoint_uri,
+        "endpointAuthorization": {"secret": secret},
+        "subscriberConfigs": [
+            {"dataTypes": list(data_types), "subscriptionCreatePolicy": policy.value}
+        ],
+    }
 
 
 def _json(response: Any) -> Any:
