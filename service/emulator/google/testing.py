@@ -27,6 +27,11 @@ Model = TypeVar("Model", bound=BaseModel)
 Call = Callable[..., Awaitable[httpx.Response]]
 
 
+def _instants(change: dict[str, Any]) -> JSONObject:
+    """A point's changes as JSON: `start`/`end` datetimes in ISO 8601."""
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in change.items()}
+
+
 class GoogleControl:
     def __init__(self, call: Call) -> None:
         self._call = call
@@ -78,7 +83,7 @@ class GoogleControl:
     ) -> JSONObject:
         """`start`/`end` (aware datetimes) and `values` (the type's own fields) override the
         generated point; answers `{"id", "point"}`."""
-        body = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in change.items()}
+        body = _instants(change)
         path = f"/users/{user_id}/data/{data_type}/{day}/points"
         result: JSONObject = await self._json("POST", path, body, notify=notify)
         return result
@@ -93,7 +98,7 @@ class GoogleControl:
         notify: bool = True,
         **change: Any,
     ) -> JSONObject:
-        body = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in change.items()}
+        body = _instants(change)
         path = f"/users/{user_id}/data/{data_type}/{day}/points/{point_id}"
         result: JSONObject = await self._json("PATCH", path, body, notify=notify)
         return result

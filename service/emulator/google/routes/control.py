@@ -80,6 +80,14 @@ def _user(google: GoogleHealth, user_id: str) -> GoogleUser:
     return user
 
 
+def _ensure_user(google: GoogleHealth, user_id: str) -> GoogleUser:
+    """The user, created if new; 422 when `user_id` cannot name one."""
+    try:
+        return google.users.ensure(user_id)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
 @router.get("/users")
 async def users(google: GoogleDep) -> list[GoogleUserView]:
     return [google.user_view(user) for user in google.users.all()]
@@ -92,10 +100,7 @@ async def get_user(user_id: str, google: GoogleDep) -> GoogleUserView:
 
 @router.put("/users/{user_id}")
 async def put_user(user_id: str, patch: GoogleUserPatch, google: GoogleDep) -> GoogleUserView:
-    try:
-        user = google.users.ensure(user_id)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    user = _ensure_user(google, user_id)
     for name, value in patch.model_dump(exclude_unset=True).items():
         setattr(
             user, name, frozenset(value) if name == "grant_scopes" and value is not None else value
@@ -105,10 +110,7 @@ async def put_user(user_id: str, patch: GoogleUserPatch, google: GoogleDep) -> G
 
 @router.post("/users/{user_id}/tokens")
 async def tokens(user_id: str, ask: GoogleTokenRequest, google: GoogleDep) -> GoogleTokenAnswer:
-    try:
-        user = google.users.ensure(user_id)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    user = _ensure_user(google, user_id)
     scopes = frozenset(ask.scopes) if ask.scopes is not None else oauth.READ_SCOPES
     return GoogleTokenAnswer.model_validate(_answer(google.issue_tokens(user, scopes)))
 
