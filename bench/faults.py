@@ -33,7 +33,7 @@ import subprocess
 import time
 import traceback
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,17 +197,26 @@ class Run:
         await asyncio.sleep(max(self.started + offset - time.monotonic(), 0))
 
 
-async def workload(run: Run, days: list[dt.date], seconds: float = WORKLOAD_SECONDS) -> None:
-    """Open loop at RATE changes/s: steps, new logs of each kind, weights changed, water deleted."""
+Change = Callable[[Any, asyncio.Semaphore, str, dt.date, str, int], Coroutine[Any, Any, None]]
+
+
+async def workload(
+    run: Run,
+    days: list[dt.date],
+    kinds: Sequence[str] = KINDS,
+    change: Change | None = None,
+    seconds: float = WORKLOAD_SECONDS,
+) -> None:
+    """Open loop at RATE changes/s of random kinds, people and days; Fitbit's by default:
+    steps, new logs of each kind, weights changed, water deleted."""
     users = list(run.stack.users)
     gate = asyncio.Semaphore(CHANGE_CONCURRENCY)
     tasks: list[asyncio.Task[None]] = []
     for i in range(int(seconds * RATE)):
         await run.sleep_until(i / RATE)
-        user, day = run.rng.choice(users), run.rng.choice(days)
-        kind = run.rng.choice(KINDS)
+        user, day, kind = run.rng.choice(users), run.rng.choice(days), run.rng.choice(kinds)
         value = run.rng.randint(1_000, 30_000)
-        tasks.append(asyncio.create_task(_change(run, gate, user, day, kind, value)))
+        tasks.append(asyncio.create_task((change or _change)(run, gate, user, day, kind, value)))
     await asyncio.gather(*tasks)
     run.workload_end = time.monotonic()
     run.note(f"workload done: {run.changes} changes")

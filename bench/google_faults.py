@@ -15,21 +15,17 @@ import asyncio
 import contextlib
 import datetime as dt
 import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.delivery import Relay, relaying
 from bench.faults import (
-    CHANGE_CONCURRENCY,
     DAYS,
     DEBOUNCE,
-    RATE,
     SCENARIOS,
     SETTINGS,
     USERS,
-    WORKLOAD_SECONDS,
     Check,
     Run,
     Scenario,
@@ -39,6 +35,7 @@ from bench.faults import (
     faulted,
     settled_and_checked,
     stored,
+    workload,
 )
 from bench.private import PrivatePostgres, PrivateRedis
 from bench.stack import GOOGLE, Options, Processes, Stack, open_stack, processes
@@ -154,23 +151,8 @@ async def _scenario(
             f"{len(stack.users)} people connected through Google, 2 workers started, "
             f"Google answers after {scenario.latency_ms} ms"
         )
-        await asyncio.gather(workload(run, days), faulted(run, scenario.fault))
+        await asyncio.gather(workload(run, days, KINDS, _change), faulted(run, scenario.fault))
         return await settled_and_checked(run, scenario, env, check, "google_health")
-
-
-async def workload(run: GoogleRun, days: list[dt.date], seconds: float = WORKLOAD_SECONDS) -> None:
-    """Open loop at RATE changes/s, as the Fitbit workload."""
-    users = list(run.stack.users)
-    gate = asyncio.Semaphore(CHANGE_CONCURRENCY)
-    tasks: list[asyncio.Task[None]] = []
-    for i in range(int(seconds * RATE)):
-        await run.sleep_until(i / RATE)
-        user, day, kind = run.rng.choice(users), run.rng.choice(days), run.rng.choice(KINDS)
-        value = run.rng.randint(1_000, 30_000)
-        tasks.append(asyncio.create_task(_change(run, gate, user, day, kind, value)))
-    await asyncio.gather(*tasks)
-    run.workload_end = time.monotonic()
-    run.note(f"workload done: {run.changes} changes")
 
 
 async def _change(
