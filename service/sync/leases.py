@@ -13,7 +13,6 @@ same way; running one sync twice is safe (`service.store.sync_state.mark_synced`
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -25,6 +24,7 @@ from arq.constants import in_progress_key_prefix
 from redis.exceptions import RedisError
 
 from service import queue
+from service.sync.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ LEASE_PREFIX = "fitbit_subscriber:lease:"
 CONTEXT_KEY = "leases"  # where the worker keeps its `Leases` in arq's ctx
 LEASE_SECONDS = 5.0
 RENEW_SECONDS = 1.0
-STOP_SECONDS = 5.0
 # Due jobs looked at per round, oldest first.
 SCAN_LIMIT = 500
 
@@ -61,17 +60,14 @@ class Leases:
     redis: ArqRedis
     in_progress_ms: int  # arq's in-progress life: JOB_TIMEOUT + 10 s
     held: set[str] = field(default_factory=set)
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    loop: asyncio.Task[None] | None = None
+    loop: Periodic | None = None
 
     def start(self) -> None:
-        self.loop = asyncio.create_task(self._run(), name="job-leases")
+        self.loop = Periodic("job-leases", RENEW_SECONDS, self.renew_and_reap)
 
     async def stop(self) -> None:
-        self.stopping.set()
         if self.loop is not None:
-            self.loop.cancel()
-            await asyncio.wait({self.loop}, timeout=STOP_SECONDS)
+            await self.loop.stop()
 
     @contextlib.asynccontextmanager
     async def holding(self, job_id: str) -> AsyncIterator[None]:
@@ -102,15 +98,6 @@ class Leases:
         for job_id in released:
             log.warning("job %s lost its worker; released to run again", job_id)
         return released
-
-    async def _run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                await self.renew_and_reap()
-            except (RedisError, OSError) as exc:
-                log.debug("job leases not renewed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), RENEW_SECONDS)
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,6 @@ into its gauges every few seconds, so all replicas expose the same values (dashb
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -23,7 +22,6 @@ from arq.connections import ArqRedis
 from arq.cron import CronJob
 from arq.worker import Function, Retry, func
 from prometheus_client import start_http_server
-from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from service import logs, metrics, queue
@@ -31,6 +29,7 @@ from service.settings import Settings
 from service.store import sync_requests
 from service.sync import leases
 from service.sync.context import WorkerDeps
+from service.sync.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ STATS_TTL_SECONDS = 300
 REFRESH_SECONDS = 15.0
 # The key under which a job's outcome (success, retry, failed, cancelled) is left in its ctx.
 OUTCOME = "outcome"
-STOP_SECONDS = 5.0
 COUNT_TIMEOUT = "10s"
 STATUSES = ("pending", "failed")
 
@@ -105,35 +103,19 @@ async def refresh_gauges(redis: ArqRedis) -> None:
 class Telemetry:
     """The worker's metrics server and gauge refresher, from startup to shutdown."""
 
-    refresher: asyncio.Task[None]
-    stopping: asyncio.Event
+    refresher: Periodic
     server: WSGIServer | None
 
     @classmethod
     def start(cls, settings: Settings, redis: ArqRedis) -> Telemetry:
-        stopping = asyncio.Event()
-        refresher = asyncio.create_task(_refresh_until(stopping, redis), name="metrics-refresher")
-        return cls(refresher, stopping, _serve(settings))
+        refresher = Periodic("metrics-refresher", REFRESH_SECONDS, lambda: refresh_gauges(redis))
+        return cls(refresher, _serve(settings))
 
     async def stop(self) -> None:
-        # The event ends the loop even if a Redis call swallows the cancellation (redis-py
-        # can, mid-connect); the cancellation ends a call that is waiting.
-        self.stopping.set()
-        self.refresher.cancel()
-        await asyncio.wait({self.refresher}, timeout=STOP_SECONDS)
+        await self.refresher.stop()
         if self.server is not None:
             await asyncio.to_thread(self.server.shutdown)
             self.server.server_close()
-
-
-async def _refresh_until(stopping: asyncio.Event, redis: ArqRedis) -> None:
-    while not stopping.is_set():
-        try:
-            await refresh_gauges(redis)
-        except (RedisError, OSError) as exc:
-            log.debug("worker gauges not refreshed: %s", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), REFRESH_SECONDS)
 
 
 def _serve(settings: Settings) -> WSGIServer | None:
