@@ -163,30 +163,18 @@ class Stack:
         """Each person consents at the emulator and comes back through our callback."""
         for user in fitbit_users:
             await self.control.put_user(user, timezone=timezone)
-        limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        settings = self.processes.settings()
-        async with (
-            open_connector(settings) as connector,
-            httpx.AsyncClient(timeout=30) as browser,
-        ):
-
-            async def one(user: str) -> None:
-                async with limit:
-                    url = await connector.begin(f"bench-{user}", None)
-                    consent = await browser.get(f"{url}&user_id={user}")
-                    callback = consent.headers["location"].removesuffix("#_=_")
-                    answer = (await browser.get(callback)).json()
-                if answer.get("status") != "connected":
-                    raise RuntimeError(f"connecting {user} failed: {answer}")
-                self.users[user] = int(answer["user_id"])
-
-            await asyncio.gather(*(one(user) for user in fitbit_users))
+        await self._consent(fitbit_users, "fitbit", "user_id")
 
     async def connect_google(self, health_users: list[str], timezone: str = "UTC") -> None:
         """Each person consents at the emulated Google and comes back through our callback
         (no subscription calls: the AUTOMATIC subscriber covers everyone)."""
         for user in health_users:
             await self.control.google.put_user(user, timezone=timezone)
+        await self._consent(health_users, "google_health", "login_hint")
+
+    async def _consent(self, users: list[str], provider: str, who: str) -> None:
+        """The consent walk: our consent URL, the emulator's screen (`who` names the person
+        there), its redirect to our callback."""
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
         settings = self.processes.settings()
         async with (
@@ -196,14 +184,15 @@ class Stack:
 
             async def one(user: str) -> None:
                 async with limit:
-                    asked = await connector.ask(f"bench-{user}", None, "google_health")
-                    consent = await browser.get(f"{asked.url}&login_hint={user}")
-                    answer = (await browser.get(consent.headers["location"])).json()
+                    asked = await connector.ask(f"bench-{user}", None, provider)
+                    consent = await browser.get(f"{asked.url}&{who}={user}")
+                    callback = consent.headers["location"].removesuffix("#_=_")  # Fitbit's
+                    answer = (await browser.get(callback)).json()
                 if answer.get("status") != "connected":
                     raise RuntimeError(f"connecting {user} failed: {answer}")
                 self.users[user] = int(answer["user_id"])
 
-            await asyncio.gather(*(one(user) for user in health_users))
+            await asyncio.gather(*(one(user) for user in users))
 
     async def pending(self) -> int:
         count: int = await self.db.fetchval(
