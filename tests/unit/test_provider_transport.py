@@ -1,6 +1,6 @@
 import pytest
 
-from service.providers.calls import template
+from service.providers.transport import template
 
 
 @pytest.mark.parametrize(
