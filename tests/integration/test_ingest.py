@@ -16,11 +16,17 @@ from service.settings import Settings, async_database_url
 from service.webhook.ingest import Ingest, IngestUnavailable
 from tests.integration.test_webhook import item
 
+NAME = "ingest-under-test"  # the application_name of the connection to kill
+
 
 @pytest.fixture
 async def one_connection(settings: Settings, db: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """A pool of one connection and no pre-ping, so the next commit meets a dead backend."""
-    engine = create_async_engine(async_database_url(settings.database), pool_size=1)
+    engine = create_async_engine(
+        async_database_url(settings.database),
+        pool_size=1,
+        connect_args={"server_settings": {"application_name": NAME}},
+    )
     yield engine
     await engine.dispose()
 
@@ -35,8 +41,9 @@ async def test_a_connection_killed_under_the_writer_fails_one_batch_not_the_writ
             killed = await admin.scalar(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+                    "WHERE application_name = :name"
+                ),
+                {"name": NAME},
             )
         assert killed
         with pytest.raises(IngestUnavailable):
